@@ -1,0 +1,130 @@
+# Hartstop - a RISC-V (rv64) SMP kernel built around Linux's stop class.
+#
+#   make qemu    build and boot the default image (SMP, MEM, FW, IRQ, IPI)
+#   make test    host tests, lint, then the test image over the QEMU matrix
+#   make deps    install the Debian packages the build and tests need
+#
+# Knobs: SMP ?= 4, MEM ?= 256M, FW ?= dynamic|jump, IRQ ?= plain|aclint|aia,
+# IPI=sbi forces SBI IPIs, APPEND='test=mm seed=7' adds boot arguments.
+
+SMP ?= 4
+MEM ?= 256M
+FW ?= dynamic
+IRQ ?= plain
+IPI ?=
+APPEND ?=
+BUILD ?= build
+
+CROSS := riscv64-unknown-elf-
+CC := $(CROSS)gcc
+OBJDUMP := $(CROSS)objdump
+PICOLIBC := /usr/lib/picolibc/riscv64-unknown-elf
+HOSTCC ?= gcc
+PYTHON ?= python3
+
+ARCHFLAGS := -march=rv64imac -misa-spec=2.2 -mabi=lp64 -mcmodel=medany
+CFLAGS := $(ARCHFLAGS) -std=gnu11 -O2 -g -ffreestanding -fno-omit-frame-pointer \
+	-fno-stack-protector -fno-pie -Wall -Wextra -Werror -Wno-unused-parameter \
+	--specs=picolibc.specs -iquote include -MMD -MP
+ASFLAGS := $(ARCHFLAGS) -iquote include -MMD -MP
+# Integer-only printf/scanf from picolibc: the kernel keeps floating point off.
+LDFLAGS := $(ARCHFLAGS) --specs=picolibc.specs -nostartfiles -T platform/kernel.ld \
+	-Wl,--defsym=vfprintf=__i_vfprintf -Wl,--defsym=vfscanf=__i_vfscanf \
+	-Wl,--gc-sections -Wl,--no-warn-rwx-segments
+LDLIBS := -lc -lgcc
+
+KERNEL_SRCS := $(wildcard sbi/*.c platform/*.c platform/*.S kernel/*.c)
+KERNEL_SRCS := $(filter-out kernel/image_default.c kernel/image_test.c,$(KERNEL_SRCS))
+TEST_SRCS := test/ktest.c $(wildcard test/ktest/*.c)
+obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
+KERNEL_OBJS := $(call obj,$(KERNEL_SRCS))
+TEST_OBJS := $(call obj,$(TEST_SRCS))
+
+IMAGE := $(BUILD)/hartstop.elf
+TEST_IMAGE := $(BUILD)/hartstop-test.elf
+
+# The packages `make deps` installs (Debian 12). expect drives the shell
+# tests; clang-format and cppcheck are `make lint`.
+DEB_PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc \
+	opensbi device-tree-compiler python3 gcc make clang-format cppcheck
+HAVE_DEPS := $(shell command -v $(CC) >/dev/null 2>&1 && \
+	command -v qemu-system-riscv64 >/dev/null 2>&1 && command -v fdtget >/dev/null 2>&1 && \
+	command -v clang-format >/dev/null 2>&1 && command -v cppcheck >/dev/null 2>&1 && \
+	test -d $(PICOLIBC)/lib/rv64imac/lp64 && \
+	test -f /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin && echo yes)
+ifeq ($(HAVE_DEPS),yes)
+DEPS :=
+else
+DEPS := deps
+endif
+
+.PHONY: all qemu qemu-gdb test lint deps clean run-test
+
+all: $(IMAGE) $(TEST_IMAGE)
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "make deps: run as root: apt-get install -y $(DEB_PACKAGES)"; exit 1; fi; \
+	echo "deps: installing $(DEB_PACKAGES)"; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+		$(DEB_PACKAGES) >/dev/null
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.S | $(DEPS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
+
+$(IMAGE): $(KERNEL_OBJS) $(call obj,kernel/image_default.c) platform/kernel.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+$(TEST_IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/image_test.c) platform/kernel.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+QEMU_ARGS = --smp $(SMP) --mem $(MEM) --fw $(FW) --irq $(IRQ) \
+	--append '$(strip $(if $(IPI),ipi=$(IPI)) $(APPEND))'
+
+qemu: $(IMAGE)
+	$(shell $(PYTHON) test/qemu.py --print-cmd --image $(IMAGE) $(QEMU_ARGS))
+
+GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
+qemu-gdb: $(IMAGE)
+	sed "s/:1234/:$(GDBPORT)/; s|IMAGE|$(IMAGE)|" test/gdbinit.tmpl > .gdbinit
+	@echo "*** gdb-multiarch -x .gdbinit (port $(GDBPORT))"
+	$(shell $(PYTHON) test/qemu.py --print-cmd --image $(IMAGE) $(QEMU_ARGS)) \
+		-S -gdb tcp::$(GDBPORT)
+
+C_SOURCES = $(wildcard include/*.h sbi/*.c platform/*.c kernel/*.c test/*.c test/ktest/*.c \
+	test/host/*.c)
+
+lint: | $(DEPS)
+	@clang-format --dry-run --Werror $(C_SOURCES) && echo "lint: clang-format clean"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem --std=c11 -iquote include \
+		-I include -D__riscv -DNR_CPUS=128 $(filter %.c,$(C_SOURCES)) \
+		&& echo "lint: cppcheck clean"
+
+# One configuration: make test SMP=4 FW=jump IRQ=aia. The whole matrix
+# otherwise (test/check.sh prints the closing "N passed, N failed").
+test: all | $(DEPS)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY='$(if $(filter command line,$(origin SMP) \
+		$(origin FW) $(origin IRQ)),SMP=$(SMP),FW=$(FW),IRQ=$(IRQ))' \
+		APPEND='$(APPEND)' sh test/check.sh
+
+-include test/host/host.mk
+
+clean:
+	rm -rf $(BUILD) .gdbinit
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+/*
+ * ipi.h - inter-hart interrupts with reasons.
+ *
+ * Hardware IPIs coalesce: two sends before the target looks are one
+ * interrupt. So the reason travels separately, as a bit in the target's
+ * pending word (atomic OR before the doorbell); the handler takes the
+ * whole word with one atomic swap and handles every bit in it.
+ *
+ * Delivery ("the IPI path") is chosen once at boot: SBI IPI by default,
+ * or straight from S-mode when the DT shows the hardware for it: ACLINT
+ * SSWI (a store to the target's register raises its SSIP) or the IMSIC
+ * (a store of the IPI id to the target's S-mode interrupt file). Direct
+ * paths skip the trap into M-mode. IPI=sbi (make) / ipi=sbi (bootargs)
+ * forces the SBI path for comparison.
+ */
+#ifndef HARTSTOP_IPI_H
+#define HARTSTOP_IPI_H
+
+#include "cpumask.h"
+
+enum ipi_reason {
+	IPI_RESCHEDULE,	   /* run the scheduler on the way out of the interrupt */
+	IPI_CALL_FUNCTION, /* run queued smp_call_function work */
+	IPI_STOP,	   /* panic: stop this hart for good */
+	IPI_TEST,	   /* test suites count these */
+	NR_IPI
+};
+
+enum ipi_path { IPI_PATH_SBI, IPI_PATH_SSWI, IPI_PATH_IMSIC };
+
+void ipi_init(void);	      /* boot hart: pick the path */
+void ipi_init_this_cpu(void); /* every hart, before its interrupts go on */
+const char *ipi_path_name(void);
+enum ipi_path ipi_path(void);
+
+void send_ipi(int cpu, enum ipi_reason reason);
+void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason);
+void ipi_interrupt(void); /* trap context: handle every pending reason */
+void smp_send_stop(void); /* panic: stop every other online hart */
+
+unsigned long ipi_count_received(int cpu, enum ipi_reason reason);
+unsigned long ipi_count_sent(int cpu);
+unsigned long ipi_count_irqs(int cpu); /* hardware interrupts taken */
+
+/* Hardware delivery (platform/ipi_hw.c): raise the doorbell of each cpu. */
+void ipi_hw_send_mask(const cpumask_t *mask);
+void ipi_hw_init(enum ipi_path path);
+void ipi_hw_init_this_cpu(void);
+void ipi_hw_clear(void);
+
+/* Set by the scheduler: what IPI_RESCHEDULE does. */
+extern void (*scheduler_ipi_hook)(void);
+/* Set by smp_call.c: what IPI_CALL_FUNCTION does. */
+void generic_smp_call_function_interrupt(void);
+
+#endif

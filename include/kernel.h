@@ -1,0 +1,100 @@
+/*
+ * kernel.h - the small vocabulary every file uses: containers, checks,
+ * printk levels, and READ_ONCE/WRITE_ONCE.
+ */
+#ifndef HARTSTOP_KERNEL_H
+#define HARTSTOP_KERNEL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define likely(x)			__builtin_expect(!!(x), 1)
+#define unlikely(x)			__builtin_expect(!!(x), 0)
+#define ALIGN_UP(x, a)			(((x) + (a)-1) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a)		((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a)		(((x) & ((__typeof__(x))(a)-1)) == 0)
+#define min(a, b)			((a) < (b) ? (a) : (b))
+#define max(a, b)			((a) > (b) ? (a) : (b))
+#define __noreturn			__attribute__((noreturn))
+#define __printf(a, b)			__attribute__((format(printf, a, b)))
+#ifndef __aligned /* picolibc's sys/cdefs.h may have it already */
+#define __aligned(x) __attribute__((aligned(x)))
+#endif
+#define _RET_IP_	 ((unsigned long)__builtin_return_address(0))
+
+#define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/* printk levels, as Linux numbers them. */
+#define LOGLEVEL_EMERG	 0
+#define LOGLEVEL_ERR	 3
+#define LOGLEVEL_WARNING 4
+#define LOGLEVEL_NOTICE	 5
+#define LOGLEVEL_INFO	 6
+#define LOGLEVEL_DEBUG	 7
+
+__printf(2, 3) int printk(int level, const char *fmt, ...);
+int vprintk(int level, const char *fmt, va_list ap);
+#define pr_emerg(...)  printk(LOGLEVEL_EMERG, __VA_ARGS__)
+#define pr_err(...)    printk(LOGLEVEL_ERR, __VA_ARGS__)
+#define pr_warn(...)   printk(LOGLEVEL_WARNING, __VA_ARGS__)
+#define pr_notice(...) printk(LOGLEVEL_NOTICE, __VA_ARGS__)
+#define pr_info(...)   printk(LOGLEVEL_INFO, __VA_ARGS__)
+#define pr_debug(...)  printk(LOGLEVEL_DEBUG, __VA_ARGS__)
+
+__noreturn __printf(1, 2) void panic(const char *fmt, ...);
+void dump_stack(void); /* backtrace of the caller */
+void __warn(const char *file, int line, unsigned long caller, const char *fmt, ...);
+
+#define BUG() panic("BUG at %s:%d", __FILE__, __LINE__)
+#define BUG_ON(cond)                                                                               \
+	do {                                                                                       \
+		if (unlikely(cond))                                                                \
+			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond);                      \
+	} while (0)
+
+/* WARN_ON(cond): print a warning with file:line and the caller, return cond. */
+#define WARN_ON(cond)                                                                              \
+	({                                                                                         \
+		bool __c = !!(cond);                                                               \
+		if (unlikely(__c))                                                                 \
+			__warn(__FILE__, __LINE__, _RET_IP_, "%s", #cond);                         \
+		__c;                                                                               \
+	})
+#define WARN(cond, ...)                                                                            \
+	({                                                                                         \
+		bool __c = !!(cond);                                                               \
+		if (unlikely(__c))                                                                 \
+			__warn(__FILE__, __LINE__, _RET_IP_, __VA_ARGS__);                         \
+		__c;                                                                               \
+	})
+#define WARN_ON_ONCE(cond)                                                                         \
+	({                                                                                         \
+		static bool __once;                                                                \
+		bool __c = !!(cond);                                                               \
+		if (unlikely(__c) && !__once) {                                                    \
+			__once = true;                                                             \
+			__warn(__FILE__, __LINE__, _RET_IP_, "%s", #cond);                         \
+		}                                                                                  \
+		__c;                                                                               \
+	})
+
+/* The kernel command line (from /chosen/bootargs) and its lookups. */
+extern char boot_command_line[];
+/* Copy the value of "key=value" into buf; false if the key is absent. */
+bool cmdline_get(const char *key, char *buf, size_t len);
+unsigned long cmdline_get_ulong(const char *key, unsigned long def);
+
+/* Leave QEMU: status 0 = success. Through the DT's test device when it
+ * has one (QEMU exits with @status), SBI SRST otherwise. */
+__noreturn void platform_poweroff(int status);
+#define EXIT_TESTS_FAILED 1
+#define EXIT_PANIC	  3
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * cmdline.c - the kernel command line, from the DT's /chosen/bootargs
+ * (QEMU -append). Space-separated "key=value" words.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "devicetree.h"
+#include "kernel.h"
+
+char boot_command_line[DT_BOOTARGS_LEN];
+
+bool cmdline_get(const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = boot_command_line;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		const char *end = strchr(p, ' ');
+		size_t wlen = end ? (size_t)(end - p) : strlen(p);
+		if (wlen > klen && p[klen] == '=' && strncmp(p, key, klen) == 0) {
+			size_t vlen = min(wlen - klen - 1, len - 1);
+			memcpy(buf, p + klen + 1, vlen);
+			buf[vlen] = '\0';
+			return true;
+		}
+		p += wlen;
+	}
+	return false;
+}
+
+unsigned long cmdline_get_ulong(const char *key, unsigned long def)
+{
+	char buf[32];
+	char *end;
+	if (!cmdline_get(key, buf, sizeof(buf)) || !buf[0])
+		return def;
+	unsigned long v = strtoul(buf, &end, 0);
+	if (*end) {
+		pr_warn("cmdline: %s=%s is not a number, using %lu", key, buf, def);
+		return def;
+	}
+	return v;
+}

@@ -1,0 +1,154 @@
+/*
+ * ipi.c - IPI reasons: the pending bitmaps, sending and handling.
+ *
+ * OpenSBI 1.1 drops an IPI sent to a hart that is not STARTED yet, and
+ * a direct doorbell rung before the target enabled SSIE may be lost too;
+ * the reason bit survives in ipi_pending, and each hart calls
+ * ipi_interrupt() once itself right after enabling its interrupts.
+ */
+#include "ipi.h"
+#include "kernel.h"
+#include "ktime.h"
+#include "percpu.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "smp.h"
+
+DEFINE_PER_CPU(unsigned long, ipi_pending);
+DEFINE_PER_CPU(unsigned long, ipi_received[NR_IPI]);
+DEFINE_PER_CPU(unsigned long, ipi_sent);
+DEFINE_PER_CPU(unsigned long, ipi_irqs);
+static enum ipi_path path = IPI_PATH_SBI;
+void (*scheduler_ipi_hook)(void);
+
+static const char *const path_names[] = {
+	[IPI_PATH_SBI] = "SBI",
+	[IPI_PATH_SSWI] = "ACLINT SSWI",
+	[IPI_PATH_IMSIC] = "IMSIC",
+};
+
+const char *ipi_path_name(void)
+{
+	return path_names[path];
+}
+
+enum ipi_path ipi_path(void)
+{
+	return path;
+}
+
+void ipi_init(void)
+{
+	char want[8] = "";
+	cmdline_get("ipi", want, sizeof(want));
+	bool force_sbi = want[0] == 's';
+	path = IPI_PATH_SBI;
+	if (!force_sbi && dt.imsic_s.present && dt.imsic_s.ipi_id)
+		path = IPI_PATH_IMSIC;
+	else if (!force_sbi && dt.aclint_sswi.present)
+		path = IPI_PATH_SSWI;
+	/* A direct path must reach every possible hart, or none use it. */
+	int cpu;
+	for_each_possible_cpu (cpu) {
+		const struct dt_cpu *c = cpu_dt(cpu);
+		if ((path == IPI_PATH_IMSIC && c->imsic_s_index < 0) ||
+		    (path == IPI_PATH_SSWI && c->sswi_index < 0)) {
+			pr_warn("ipi: hart %lu has no %s entry; using SBI", c->hartid,
+				path_names[path]);
+			path = IPI_PATH_SBI;
+			break;
+		}
+	}
+	ipi_hw_init(path);
+	pr_info("ipi: delivery through %s%s", path_names[path], force_sbi ? " (forced)" : "");
+}
+
+void ipi_init_this_cpu(void)
+{
+	ipi_hw_init_this_cpu();
+	csr_set(sie, SIE_SSIE);
+}
+
+void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason)
+{
+	int cpu;
+	/* The reason is visible before the doorbell: the fence in the
+	 * atomic (seq_cst) orders it before the MMIO or ecall below. */
+	for_each_cpu (cpu, mask)
+		__atomic_fetch_or(&per_cpu(ipi_pending, cpu), 1UL << reason, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(this_cpu_ptr(&ipi_sent), (unsigned long)cpumask_weight(mask),
+			   __ATOMIC_RELAXED);
+	ipi_hw_send_mask(mask);
+}
+
+void send_ipi(int cpu, enum ipi_reason reason)
+{
+	cpumask_t m;
+	cpumask_clear(&m);
+	cpumask_set_cpu(cpu, &m);
+	send_ipi_mask(&m, reason);
+}
+
+__noreturn static void ipi_stop(void)
+{
+	local_irq_disable();
+	cpumask_clear_cpu_atomic(smp_processor_id(), cpu_online_mask);
+	for (;;)
+		wfi();
+}
+
+void ipi_interrupt(void)
+{
+	ipi_hw_clear();
+	this_cpu(ipi_irqs)++;
+	unsigned long pending =
+		__atomic_exchange_n(this_cpu_ptr(&ipi_pending), 0, __ATOMIC_ACQUIRE);
+	for (int r = 0; r < NR_IPI; r++) {
+		if (!(pending & (1UL << r)))
+			continue;
+		this_cpu(ipi_received[r])++;
+		switch (r) {
+		case IPI_RESCHEDULE:
+			if (scheduler_ipi_hook)
+				scheduler_ipi_hook();
+			break;
+		case IPI_CALL_FUNCTION:
+			generic_smp_call_function_interrupt();
+			break;
+		case IPI_STOP:
+			ipi_stop();
+		default:
+			break;
+		}
+	}
+}
+
+void smp_send_stop(void)
+{
+	cpumask_t others;
+	cpumask_copy(&others, cpu_online_mask);
+	cpumask_clear_cpu(smp_processor_id(), &others);
+	if (cpumask_empty(&others))
+		return;
+	send_ipi_mask(&others, IPI_STOP);
+	/* Give them a moment; a hart spinning with interrupts off never
+	 * answers, and the panic must go on regardless. */
+	uint64_t end = get_cycles() + timebase_hz / 10;
+	while (num_online_cpus() > 1 && get_cycles() < end)
+		cpu_relax();
+}
+
+unsigned long ipi_count_received(int cpu, enum ipi_reason reason)
+{
+	return READ_ONCE(per_cpu(ipi_received[reason], cpu));
+}
+
+unsigned long ipi_count_sent(int cpu)
+{
+	return READ_ONCE(per_cpu(ipi_sent, cpu));
+}
+
+unsigned long ipi_count_irqs(int cpu)
+{
+	return READ_ONCE(per_cpu(ipi_irqs, cpu));
+}

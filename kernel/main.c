@@ -1,0 +1,95 @@
+/*
+ * main.c - start_kernel(): from OpenSBI's hand-off to every hart online.
+ *
+ * Runs on the boot hart (logical CPU 0), interrupts off, on the boot
+ * stack in bss. The order matters: the trap vector is live from the
+ * first instruction (entry.S); the DT must be parsed before the UART,
+ * memory and harts are known; paging needs the page allocator; per-cpu
+ * copies need paging; the secondaries need all of it.
+ */
+#include <string.h>
+#include "console.h"
+#include "devicetree.h"
+#include "ipi.h"
+#include "irqchip.h"
+#include "kernel.h"
+#include "ktime.h"
+#include "mm.h"
+#include "percpu.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "smp.h"
+
+#define HARTSTOP_VERSION "0.1"
+
+DECLARE_PER_CPU(unsigned long, overflow_stack_top);
+static char boot_overflow_stack[OVERFLOW_STACK_SIZE] __aligned(16);
+
+/* Defined by the image: image_default.c or image_test.c. */
+void image_main(void);
+extern const char *const image_name;
+
+static void print_banner(void)
+{
+	unsigned long v = sbi_impl_version();
+	pr_info("Hartstop %s (%s image): a RISC-V stop-machine kernel", HARTSTOP_VERSION,
+		image_name);
+	pr_info("sbi: %s %lu.%lu, SBI spec %lu.%lu; extensions:%s%s%s%s%s%s", sbi_impl_name(),
+		v >> 16, v & 0xffff, sbi_spec_version() >> 24, sbi_spec_version() & 0xffffff,
+		sbi_has(SBI_EXT_TIME) ? " TIME" : "", sbi_has(SBI_EXT_IPI) ? " IPI" : "",
+		sbi_has(SBI_EXT_RFENCE) ? " RFENCE" : "", sbi_has(SBI_EXT_HSM) ? " HSM" : "",
+		sbi_has(SBI_EXT_SRST) ? " SRST" : "", sbi_has(SBI_EXT_DBCN) ? " DBCN" : "");
+}
+
+static bool all_harts_have_sstc(void)
+{
+	int cpu;
+	for_each_possible_cpu (cpu)
+		if (!cpu_dt(cpu)->sstc)
+			return false;
+	return true;
+}
+
+void start_kernel(unsigned long hartid, const void *dtb)
+{
+	char err[128];
+
+	this_cpu(overflow_stack_top) = (uintptr_t)boot_overflow_stack + OVERFLOW_STACK_SIZE;
+	cpu_hartid[0] = hartid;
+	sbi_init();
+
+	if (dt_parse(dtb, DT_MAX_BLOB, &dt, err, sizeof(err)) < 0)
+		panic("device tree at %p from the firmware is unusable: %s", dtb, err);
+	if (dt.uart.present)
+		uart_init((uintptr_t)dt.uart.base);
+	print_banner();
+	strncpy(boot_command_line, dt.bootargs, DT_BOOTARGS_LEN - 1);
+	pr_info("cmdline: \"%s\"", boot_command_line);
+	pr_info("smp: boot hart %lu; DT at %p (%u bytes), %d harts listed", hartid, dtb,
+		dt.dtb_size, dt.ncpus);
+
+	smp_setup_cpus(hartid);
+	time_init(dt.timebase_hz, all_harts_have_sstc());
+	pr_info("time: timebase %u Hz, tick %d Hz through %s", timebase_hz, HZ, timer_path());
+
+	page_alloc_init(&dt, (uintptr_t)dtb, dt.dtb_size);
+	kmalloc_init();
+	paging_init(&dt);
+	paging_enable_this_cpu();
+	pr_info("vm: Sv39 on; text RX, rodata R, data RW-NX, stack guard pages");
+	setup_per_cpu_areas(nr_cpu_ids);
+
+	irqchip_init();
+	ipi_init();
+	irqchip_init_this_cpu();
+	ipi_init_this_cpu();
+	timer_init_this_cpu();
+	pr_info("irq: %s; console %s", irqchip_name(),
+		dt.uart.present ? "ns16550a" : "SBI putchar");
+	local_irq_enable();
+
+	smp_boot_secondaries();
+	print_hart_table();
+	image_main();
+	cpu_idle_loop();
+}

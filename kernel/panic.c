@@ -1,0 +1,112 @@
+/*
+ * panic.c - panic(), warnings and backtraces.
+ *
+ * One hart wins panic_cpu; any other hart that panics meanwhile parks.
+ * The winner takes the console by force (its holder may be the very
+ * hart that is stuck), prints the message and a frame-pointer backtrace,
+ * stops every other hart with an IPI and leaves QEMU with EXIT_PANIC.
+ * The host runner symbolises the "#N 0x..." lines with addr2line.
+ */
+#include <stdio.h>
+#include "console.h"
+#include "ipi.h"
+#include "kernel.h"
+#include "riscv.h"
+#include "smp.h"
+#include "trap.h"
+
+volatile int panic_cpu = -1;
+static void (*panic_notifiers[4])(void);
+
+void panic_register_notifier(void (*fn)(void))
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(panic_notifiers); i++)
+		if (!panic_notifiers[i]) {
+			panic_notifiers[i] = fn;
+			return;
+		}
+}
+
+/* Is [fp - 16, fp) inside some kernel stack we can read? Stacks are
+ * THREAD_SIZE blocks in RAM; check the frame stays in one block above
+ * its guard page so a corrupt fp ends the walk instead of faulting. */
+static bool frame_ok(unsigned long fp, unsigned long prev)
+{
+	if (!fp || (fp & 7) || fp <= prev)
+		return false;
+	unsigned long off = fp & (THREAD_SIZE - 1);
+	return fp >= KERNEL_BASE && off >= PAGE_SIZE + 16;
+}
+
+void dump_backtrace(unsigned long fp, unsigned long pc)
+{
+	int depth = 0;
+	console_printf("Backtrace:\n");
+	if (pc)
+		console_printf("  #%d 0x%016lx\n", depth++, pc);
+	unsigned long prev = 0;
+	while (depth < 32 && frame_ok(fp, prev)) {
+		unsigned long ra = ((unsigned long *)fp)[-1];
+		unsigned long next = ((unsigned long *)fp)[-2];
+		if (!ra)
+			break;
+		console_printf("  #%d 0x%016lx\n", depth++, ra);
+		prev = fp;
+		fp = next;
+	}
+}
+
+void dump_stack(void)
+{
+	dump_backtrace((unsigned long)__builtin_frame_address(0), 0);
+}
+
+__noreturn static void park_this_hart(void)
+{
+	local_irq_disable();
+	for (;;)
+		wfi();
+}
+
+void panic(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int me;
+
+	local_irq_disable();
+	me = smp_processor_id();
+	int expect = -1;
+	if (!__atomic_compare_exchange_n(&panic_cpu, &expect, me, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST)) {
+		if (expect != me)
+			park_this_hart();
+		/* Nested panic on the panicking hart: get out now. */
+		console_printf("Kernel panic: nested panic on cpu%d, giving up\n", me);
+		platform_poweroff(EXIT_PANIC);
+	}
+	console_force_unlock();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	console_printf("\nKernel panic on cpu%d (hart %lu): %s\n", me, cpu_to_hartid(me), msg);
+	dump_backtrace((unsigned long)__builtin_frame_address(0), 0);
+	smp_send_stop();
+	for (unsigned i = 0; i < ARRAY_SIZE(panic_notifiers); i++)
+		if (panic_notifiers[i])
+			panic_notifiers[i]();
+	console_printf("---[ end Kernel panic ]---\n");
+	platform_poweroff(EXIT_PANIC);
+}
+
+void __warn(const char *file, int line, unsigned long caller, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr_warn("WARNING: at %s:%d caller 0x%lx: %s", file, line, caller, msg);
+	dump_stack();
+}

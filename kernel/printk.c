@@ -1,0 +1,113 @@
+/*
+ * printk.c - leveled, timestamped kernel messages from any context.
+ *
+ * A message is formatted on the caller's stack first, then written under
+ * console_lock with interrupts off, so lines from different harts never
+ * interleave. In a panic the panicking hart may take the console from a
+ * holder that will never release it (console_force_unlock).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "console.h"
+#include "percpu.h"
+#include "sbi.h"
+#include "smp.h"
+#include "spinlock.h"
+#include "ktime.h"
+
+static DEFINE_SPINLOCK(console_lock); /* leaf lock, irqs off */
+#define CONSOLE_NESTED (1UL << 63)    /* flag beside the saved SIE bit */
+static printk_hook_t printk_hook;
+static void *printk_hook_arg;
+int console_loglevel = LOGLEVEL_DEBUG;
+
+void console_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (uart_present()) {
+			if (s[i] == '\n')
+				uart_putc('\r');
+			uart_putc(s[i]);
+		} else {
+			sbi_console_putchar(s[i]);
+		}
+	}
+}
+
+void printk_set_hook(printk_hook_t fn, void *arg)
+{
+	unsigned long flags = spin_lock_irqsave(&console_lock);
+	printk_hook = fn;
+	printk_hook_arg = arg;
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_force_unlock(void)
+{
+	spin_lock_init(&console_lock);
+}
+
+static unsigned long console_lock_irqsave(void)
+{
+	unsigned long flags = local_irq_save();
+	/* A hart that re-enters printk from a trap while it already holds
+	 * the lock (a fault inside the console path) must not self-deadlock:
+	 * its line goes out unlocked. */
+	if (spin_held_by_me(&console_lock))
+		return flags | CONSOLE_NESTED;
+	spin_lock(&console_lock);
+	return flags;
+}
+
+static void console_unlock_irqrestore(unsigned long flags)
+{
+	if (!(flags & CONSOLE_NESTED))
+		spin_unlock(&console_lock);
+	local_irq_restore(flags & ~CONSOLE_NESTED);
+}
+
+int vprintk(int level, const char *fmt, va_list ap)
+{
+	char buf[320];
+	uint64_t ns = ktime_get_ns();
+	int cpu = smp_processor_id();
+	int pre =
+		snprintf(buf, sizeof(buf), "[%5lu.%06lu] cpu%d/h%lu <%d> ",
+			 (unsigned long)(ns / 1000000000u),
+			 (unsigned long)(ns % 1000000000u / 1000u), cpu, cpu_to_hartid(cpu), level);
+	int len = vsnprintf(buf + pre, sizeof(buf) - (size_t)pre - 1, fmt, ap);
+	size_t total = (size_t)pre + min((size_t)len, sizeof(buf) - (size_t)pre - 2);
+
+	while (total > (size_t)pre && buf[total - 1] == '\n')
+		total--;
+	buf[total++] = '\n';
+
+	unsigned long flags = console_lock_irqsave();
+	if (printk_hook)
+		printk_hook(buf + pre, total - (size_t)pre - 1, printk_hook_arg);
+	if (level <= console_loglevel)
+		console_write(buf, total);
+	console_unlock_irqrestore(flags);
+	return (int)total;
+}
+
+int printk(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vprintk(level, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void console_printf(const char *fmt, ...)
+{
+	char buf[320];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	unsigned long flags = console_lock_irqsave();
+	console_write(buf, min((size_t)len, sizeof(buf) - 1));
+	console_unlock_irqrestore(flags);
+}

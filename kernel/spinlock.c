@@ -1,0 +1,57 @@
+/*
+ * spinlock.c - ticket spinlocks (see spinlock.h for the why).
+ *
+ * Taking a spinlock disables preemption, as in Linux: a task holding a
+ * spinlock must not be switched out, or another task on the same hart
+ * could spin on it forever.
+ */
+#include "kernel.h"
+#include "preempt.h"
+#include "smp.h"
+#include "spinlock.h"
+
+extern volatile int panic_cpu;
+
+void spin_lock(spinlock_t *l)
+{
+	preempt_disable();
+	int me = smp_processor_id();
+	if (unlikely(READ_ONCE(l->holder) == me) && READ_ONCE(panic_cpu) < 0)
+		panic("spinlock recursion on %p (caller %lx)", (void *)l, _RET_IP_);
+	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
+		cpu_relax();
+	l->holder = me;
+}
+
+bool spin_trylock(spinlock_t *l)
+{
+	preempt_disable();
+	uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+	uint32_t expect = owner;
+	if (__atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED)) {
+		l->holder = smp_processor_id();
+		return true;
+	}
+	preempt_enable();
+	return false;
+}
+
+void spin_unlock(spinlock_t *l)
+{
+	l->holder = -1;
+	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+	preempt_enable();
+}
+
+bool spin_is_locked(spinlock_t *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&l->next, __ATOMIC_RELAXED);
+}
+
+bool spin_held_by_me(spinlock_t *l)
+{
+	return spin_is_locked(l) && READ_ONCE(l->holder) == smp_processor_id();
+}

@@ -1,0 +1,165 @@
+/*
+ * vm.c - the kernel's Sv39 page table.
+ *
+ * RAM is mapped 1:1 with 4 KiB pages so that any page can be unmapped
+ * on its own (stack guards): kernel text read+execute, rodata read-only,
+ * everything else read+write and never executable. Devices the DT names
+ * are mapped read+write, with 2 MiB pages where they are large enough.
+ * One table serves every hart; changes to it are followed by a TLB
+ * shootdown on every hart (SBI RFENCE) once secondaries run.
+ *
+ * pt_lock (leaf, interrupts off) serialises edits of the table.
+ */
+#include <string.h>
+#include "kernel.h"
+#include "mm.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "smp.h"
+#include "spinlock.h"
+
+#define PTE_V	      (1UL << 0)
+#define PTE_R	      (1UL << 1)
+#define PTE_W	      (1UL << 2)
+#define PTE_X	      (1UL << 3)
+#define PTE_G	      (1UL << 5)
+#define PTE_A	      (1UL << 6)
+#define PTE_D	      (1UL << 7)
+#define PTE_PPN_SHIFT 10
+#define SATP_SV39     (8UL << 60)
+#define LEVELS	      3
+
+typedef uint64_t pte_t;
+static pte_t *kernel_pgd;
+static unsigned long kernel_satp;
+static DEFINE_SPINLOCK(pt_lock);
+
+static inline unsigned vpn(uintptr_t va, int level)
+{
+	return (va >> (PAGE_SHIFT + 9 * level)) & 0x1ff;
+}
+
+static inline pte_t *pte_table(pte_t pte)
+{
+	return (pte_t *)((pte >> PTE_PPN_SHIFT) << PAGE_SHIFT);
+}
+
+/* Walk to the PTE of va at level `leaf` (0 = 4 KiB, 1 = 2 MiB), creating
+ * intermediate tables when `create`. Caller holds pt_lock or runs alone. */
+static pte_t *walk(uintptr_t va, int leaf, bool create)
+{
+	pte_t *table = kernel_pgd;
+	for (int level = LEVELS - 1; level > leaf; level--) {
+		pte_t *pte = &table[vpn(va, level)];
+		if (!(*pte & PTE_V)) {
+			if (!create)
+				return NULL;
+			pte_t *next = alloc_page();
+			if (!next)
+				panic("vm: out of memory for page tables");
+			memset(next, 0, PAGE_SIZE);
+			*pte = (((uintptr_t)next >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V;
+		} else if (*pte & (PTE_R | PTE_W | PTE_X)) {
+			panic("vm: 0x%lx is inside a huge mapping", (unsigned long)va);
+		}
+		table = pte_table(*pte);
+	}
+	return &table[vpn(va, leaf)];
+}
+
+static void map_range(uintptr_t start, uintptr_t end, unsigned long perm, bool allow_huge)
+{
+	const uintptr_t huge = PAGE_SIZE << 9;
+	start = ALIGN_DOWN(start, PAGE_SIZE);
+	end = ALIGN_UP(end, PAGE_SIZE);
+	for (uintptr_t a = start; a < end;) {
+		int leaf = allow_huge && IS_ALIGNED(a, huge) && end - a >= huge ? 1 : 0;
+		pte_t *pte = walk(a, leaf, true);
+		*pte = ((a >> PAGE_SHIFT) << PTE_PPN_SHIFT) | perm | PTE_V | PTE_A | PTE_D | PTE_G;
+		a += leaf ? huge : PAGE_SIZE;
+	}
+}
+
+static void map_device(bool present, uint64_t base, uint64_t size)
+{
+	if (present && size)
+		map_range(base, base + size, PTE_R | PTE_W, true);
+}
+
+void paging_init(const struct dt_info *dt)
+{
+	kernel_pgd = alloc_page();
+	if (!kernel_pgd)
+		panic("vm: no page for the root table");
+	memset(kernel_pgd, 0, PAGE_SIZE);
+
+	for (int i = 0; i < dt->nmem; i++)
+		map_range(dt->mem[i].base, dt->mem[i].base + dt->mem[i].size, PTE_R | PTE_W, false);
+	/* Re-map the kernel image with its own permissions. */
+	map_range((uintptr_t)__text_start, (uintptr_t)__text_end, PTE_R | PTE_X, false);
+	map_range((uintptr_t)__rodata_start, (uintptr_t)__rodata_end, PTE_R, false);
+
+	map_device(dt->uart.present, ALIGN_DOWN(dt->uart.base, PAGE_SIZE), PAGE_SIZE);
+	map_device(dt->poweroff.kind != DT_POWEROFF_NONE, ALIGN_DOWN(dt->poweroff.base, PAGE_SIZE),
+		   PAGE_SIZE);
+	map_device(dt->plic.present, dt->plic.base, dt->plic.size);
+	map_device(dt->aclint_sswi.present, dt->aclint_sswi.base, dt->aclint_sswi.size);
+	map_device(dt->imsic_s.present, dt->imsic_s.base, dt->imsic_s.size);
+	map_device(dt->aplic_s.present, dt->aplic_s.base, dt->aplic_s.size);
+
+	kernel_satp = SATP_SV39 | ((uintptr_t)kernel_pgd >> PAGE_SHIFT);
+
+	/* The boot stack's lowest page is its guard (config.h). */
+	extern char boot_stack[];
+	*walk((uintptr_t)boot_stack, 0, false) = 0;
+}
+
+void paging_enable_this_cpu(void)
+{
+	local_flush_tlb_all();
+	csr_write(satp, kernel_satp);
+	local_flush_tlb_all();
+}
+
+/* Drop va from every hart's TLB: the table is shared by all harts. */
+static void flush_tlb_kernel_page(uintptr_t va)
+{
+	local_flush_tlb_page(va);
+	if (num_online_cpus() > 1)
+		sbi_remote_sfence_vma(0, -1UL, va, PAGE_SIZE);
+}
+
+void set_kernel_page_present(uintptr_t va, bool present)
+{
+	unsigned long flags = spin_lock_irqsave(&pt_lock);
+	pte_t *pte = walk(va, 0, false);
+	BUG_ON(!pte);
+	if (present)
+		*pte |= PTE_V;
+	else
+		*pte &= ~PTE_V;
+	spin_unlock_irqrestore(&pt_lock, flags);
+	flush_tlb_kernel_page(va);
+}
+
+bool kernel_page_present(uintptr_t va)
+{
+	pte_t *pte = walk(va, 0, false);
+	return pte && (*pte & PTE_V);
+}
+
+void *alloc_kernel_stack(void)
+{
+	char *base = alloc_pages(THREAD_ORDER);
+	if (base)
+		set_kernel_page_present((uintptr_t)base, false);
+	return base;
+}
+
+void free_kernel_stack(void *base)
+{
+	if (!base)
+		return;
+	set_kernel_page_present((uintptr_t)base, true);
+	free_pages(base, THREAD_ORDER);
+}

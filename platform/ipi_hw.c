@@ -1,0 +1,119 @@
+/*
+ * ipi_hw.c - ringing another hart's doorbell: SBI, ACLINT SSWI or IMSIC.
+ *
+ * SBI: one ecall per window of 64 hart ids (hart_mask is one XLEN word
+ * relative to hart_mask_base). SSWI: a 32-bit store of 1 to the target's
+ * register raises its sip.SSIP. IMSIC: a store of the IPI identity to the
+ * target's S-level interrupt file raises an S external interrupt, which
+ * irqchip_handle() claims and hands to ipi_interrupt().
+ */
+#include "ipi.h"
+#include "kernel.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "smp.h"
+
+#define IMSIC_FILE_STRIDE  0x1000 /* one 4 KiB page per hart's S file */
+#define IMSIC_SETEIPNUM_LE 0x0
+#define IMSIC_EIDELIVERY   0x70
+#define IMSIC_EITHRESHOLD  0x72
+#define IMSIC_EIE0	   0xc0
+
+static enum ipi_path hw_path;
+static uintptr_t doorbell[NR_CPUS]; /* SSWI register or IMSIC file, per cpu */
+static uint32_t imsic_ipi_id;
+
+void ipi_hw_init(enum ipi_path path)
+{
+	int cpu;
+	hw_path = path;
+	imsic_ipi_id = dt.imsic_s.ipi_id;
+	for_each_possible_cpu (cpu) {
+		const struct dt_cpu *c = cpu_dt(cpu);
+		if (path == IPI_PATH_SSWI)
+			doorbell[cpu] = dt.aclint_sswi.base + 4UL * (unsigned)c->sswi_index;
+		else if (path == IPI_PATH_IMSIC)
+			doorbell[cpu] = dt.imsic_s.base +
+					IMSIC_FILE_STRIDE * (unsigned long)c->imsic_s_index +
+					IMSIC_SETEIPNUM_LE;
+	}
+}
+
+/* The IMSIC's own registers sit behind siselect/sireg (AIA). */
+static void imsic_write(unsigned long reg, unsigned long val)
+{
+	csr_write(CSR_SISELECT, reg);
+	csr_write(CSR_SIREG, val);
+}
+
+static void imsic_set_enabled(unsigned int id)
+{
+	csr_write(CSR_SISELECT, IMSIC_EIE0 + (id / 64) * 2);
+	csr_set(CSR_SIREG, 1UL << (id % 64));
+}
+
+void imsic_enable_id(unsigned int id)
+{
+	imsic_set_enabled(id);
+}
+
+void ipi_hw_init_this_cpu(void)
+{
+	if (!dt.imsic_s.present)
+		return;
+	/* On AIA machines external interrupts arrive through the IMSIC
+	 * whatever the IPI path is: turn the S file on once per hart. */
+	imsic_write(IMSIC_EIDELIVERY, 1);
+	imsic_write(IMSIC_EITHRESHOLD, 0);
+	if (hw_path == IPI_PATH_IMSIC)
+		imsic_set_enabled(imsic_ipi_id);
+	csr_set(sie, SIE_SEIE);
+}
+
+void ipi_hw_clear(void)
+{
+	if (hw_path != IPI_PATH_IMSIC)
+		csr_clear(sip, SIE_SSIE);
+}
+
+static void sbi_send_mask(const cpumask_t *mask)
+{
+	cpumask_t left;
+	cpumask_copy(&left, mask);
+	while (!cpumask_empty(&left)) {
+		unsigned long base = ~0UL, bits = 0;
+		int cpu;
+		for_each_cpu (cpu, &left)
+			base = min(base, cpu_to_hartid(cpu));
+		for_each_cpu (cpu, &left) {
+			unsigned long h = cpu_to_hartid(cpu);
+			if (h - base < 64) {
+				bits |= 1UL << (h - base);
+				cpumask_clear_cpu(cpu, &left);
+			}
+		}
+		int rc = sbi_send_ipi(bits, base);
+		if (rc)
+			pr_warn("ipi: sbi_send_ipi(0x%lx, %lu) failed: %d", bits, base, rc);
+	}
+}
+
+void ipi_hw_send_mask(const cpumask_t *mask)
+{
+	int cpu;
+	switch (hw_path) {
+	case IPI_PATH_SBI:
+		sbi_send_mask(mask);
+		break;
+	case IPI_PATH_SSWI:
+		io_wmb();
+		for_each_cpu (cpu, mask)
+			writel(1, doorbell[cpu]);
+		break;
+	case IPI_PATH_IMSIC:
+		io_wmb();
+		for_each_cpu (cpu, mask)
+			writel(imsic_ipi_id, doorbell[cpu]);
+		break;
+	}
+}

@@ -1,0 +1,88 @@
+/*
+ * timer.c - the clock and the per-hart periodic tick.
+ *
+ * The `time` CSR runs at timebase_hz on every hart. The tick re-arms
+ * itself HZ times a second: through Sstc's stimecmp when every hart has
+ * it (the write goes straight to the hart, no trap into M-mode),
+ * otherwise through SBI TIME. stimecmp reads 0 at entry, so it is
+ * programmed before sie.STIE is set.
+ */
+#include "kernel.h"
+#include "ktime.h"
+#include "percpu.h"
+#include "riscv.h"
+#include "sbi.h"
+
+uint32_t timebase_hz = 10000000; /* QEMU virt's, until the DT says otherwise */
+volatile unsigned long jiffies;
+static bool use_sstc;
+static uint64_t tick_period;
+DEFINE_PER_CPU(unsigned long, tick_count);
+DEFINE_PER_CPU(uint64_t, next_tick);
+void (*scheduler_tick_hook)(void);
+
+uint64_t ticks_to_ns(uint64_t t)
+{
+	return t / timebase_hz * 1000000000ULL + t % timebase_hz * 1000000000ULL / timebase_hz;
+}
+
+uint64_t ns_to_ticks(uint64_t ns)
+{
+	return ns / 1000000000ULL * timebase_hz + ns % 1000000000ULL * timebase_hz / 1000000000ULL;
+}
+
+uint64_t ktime_get_ns(void)
+{
+	return ticks_to_ns(get_cycles());
+}
+
+void udelay(unsigned long us)
+{
+	uint64_t end = get_cycles() + ns_to_ticks(us * 1000ULL);
+	while (get_cycles() < end)
+		cpu_relax();
+}
+
+const char *timer_path(void)
+{
+	return use_sstc ? "sstc" : "sbi";
+}
+
+void time_init(uint32_t timebase, bool sstc)
+{
+	if (timebase)
+		timebase_hz = timebase;
+	use_sstc = sstc;
+	tick_period = timebase_hz / HZ;
+}
+
+static void program_timer(uint64_t when)
+{
+	if (use_sstc)
+		csr_write(CSR_STIMECMP, when);
+	else
+		sbi_set_timer(when);
+}
+
+void timer_init_this_cpu(void)
+{
+	this_cpu(next_tick) = get_cycles() + tick_period;
+	program_timer(this_cpu(next_tick));
+	csr_set(sie, SIE_STIE);
+}
+
+void timer_interrupt(void)
+{
+	uint64_t now = get_cycles();
+	uint64_t next = this_cpu(next_tick) + tick_period;
+	/* Late (oversubscribed host): skip missed ticks rather than storm. */
+	if (next <= now)
+		next = now + tick_period;
+	this_cpu(next_tick) = next;
+	program_timer(next);
+	this_cpu(tick_count)++;
+	if (smp_processor_id() == 0)
+		jiffies++;
+	if (scheduler_tick_hook)
+		scheduler_tick_hook();
+}

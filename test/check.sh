@@ -1,0 +1,44 @@
+#!/bin/sh
+# check.sh - what `make test` runs, in order, with one closing line.
+#
+#   1. lint (clang-format + cppcheck)        counted as 1 check
+#   2. the runner's own unit tests           (test/runner_selftest.py)
+#   3. host tests: DT reader vs fdtget, corrupt DTBs under ASan/UBSan
+#   4. the test image over the QEMU matrix   (test/matrix.py)
+# The last line is "N passed, N failed" over all of them; the exit
+# status is non-zero if anything failed. ONLY=SMP=4,FW=jump,IRQ=aia
+# runs one configuration of the matrix.
+set -u
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-python3}
+passed=0
+failed=0
+
+# Add the counts from the "N passed, N failed" line at the end of $1.
+add_counts() {
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	p=$(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	if [ -z "$line" ]; then p=0; f=1; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+mkdir -p "$BUILD/test"
+echo "== lint"
+if make --no-print-directory lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "== runner self-test"
+$PYTHON test/runner_selftest.py > "$BUILD/test/runner_selftest.log" 2>&1
+tail -n 1 "$BUILD/test/runner_selftest.log"
+add_counts "$BUILD/test/runner_selftest.log"
+
+echo "== host tests"
+make --no-print-directory host-test 2>&1 | tee "$BUILD/test/host.log" | tail -n 5
+add_counts "$BUILD/test/host.log"
+
+echo "== QEMU matrix"
+# shellcheck disable=SC2086
+$PYTHON test/matrix.py --image "$BUILD/hartstop-test.elf" \
+	${ONLY:+--only "$ONLY"} ${APPEND:+--append "$APPEND"} \
+	--extra-passed "$passed" --extra-failed "$failed"

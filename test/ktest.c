@@ -1,0 +1,154 @@
+/*
+ * ktest.c - the in-kernel test runner: KTAP output, filtering, seeds.
+ *
+ * Output (KTAP version 1, as Linux KUnit prints it):
+ *   KTAP version 1
+ *   1..S                      one line per suite follows
+ *       KTAP version 1
+ *       # Subtest: NAME
+ *       1..C
+ *       ok 1 case             or "not ok 1 case", diagnostics as "    # ..."
+ *   ok 1 NAME
+ *   # totals: P passed, F failed, K skipped
+ * Cases run one at a time on the boot hart, in thread context.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include "console.h"
+#include "ktest.h"
+#include "ktime.h"
+#include "preempt.h"
+#include "riscv.h"
+
+extern const struct ktest_suite *const __ktest_suites_start[], *const __ktest_suites_end[];
+static uint64_t boot_seed;
+
+uint64_t ktest_rand(uint64_t *s)
+{
+	/* splitmix64: small, fast, and every seed gives a good stream. */
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t ktest_boot_seed(void)
+{
+	return boot_seed;
+}
+
+void ktest_log(struct ktest *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	(void)t;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_printf("    # %s\n", buf);
+}
+
+void ktest_fail(struct ktest *t, const char *file, int line, bool fatal, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_printf("    # %s: %s:%d: %s\n", t->name, file, line, buf);
+	t->failures++;
+	if (fatal)
+		longjmp(t->abort, 1);
+}
+
+void ktest_skip(struct ktest *t, const char *reason)
+{
+	t->skipped = true;
+	strncpy(t->skip_reason, reason, sizeof(t->skip_reason) - 1);
+	longjmp(t->abort, 1);
+}
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static bool suite_selected(const char *name)
+{
+	char glob[64];
+	if (!cmdline_get("test", glob, sizeof(glob)) || !glob[0])
+		return true;
+	return fnmatch(glob, name, 0) == 0;
+}
+
+struct totals {
+	int passed, failed, skipped;
+};
+
+static void run_case(const struct ktest_case *c, int n, struct totals *tot)
+{
+	static struct ktest t; /* static: longjmp target data outlives frames */
+	memset(&t, 0, sizeof(t));
+	t.name = c->name;
+	t.rng = boot_seed ^ hash_name(c->name);
+	uint64_t start = ktime_get_ns();
+	if (setjmp(t.abort) == 0)
+		c->run(&t);
+	if (preempt_count() != 0 || irqs_disabled()) {
+		console_printf("    # %s: left preempt_count 0x%x, interrupts %s\n", c->name,
+			       preempt_count(), irqs_disabled() ? "off" : "on");
+		t.failures++;
+		this_cpu(__preempt_count) = 0;
+		local_irq_enable();
+	}
+	unsigned long ms = (unsigned long)((ktime_get_ns() - start) / 1000000);
+	if (t.skipped && !t.failures) {
+		console_printf("    ok %d %s # SKIP %s\n", n, c->name, t.skip_reason);
+		tot->skipped++;
+	} else if (t.failures) {
+		console_printf("    not ok %d %s # %lu ms\n", n, c->name, ms);
+		tot->failed++;
+	} else {
+		console_printf("    ok %d %s # %lu ms\n", n, c->name, ms);
+		tot->passed++;
+	}
+}
+
+int ktest_run_all(void)
+{
+	/* The linker section is an array of suite pointers: count it by
+	 * address (the two symbols are distinct objects to the compiler). */
+	size_t count = ((uintptr_t)__ktest_suites_end - (uintptr_t)__ktest_suites_start) /
+		       sizeof(__ktest_suites_start[0]);
+	struct totals tot = {0, 0, 0};
+	int nsuites = 0, idx = 0;
+
+	boot_seed = cmdline_get_ulong("seed", get_cycles() & 0xffffffff);
+	for (size_t i = 0; i < count; i++)
+		nsuites += suite_selected(__ktest_suites_start[i]->name);
+
+	console_printf("KTAP version 1\n# seed=%lu (replay with seed=%lu)\n1..%d\n",
+		       (unsigned long)boot_seed, (unsigned long)boot_seed, nsuites);
+	for (size_t i = 0; i < count; i++) {
+		const struct ktest_suite *suite = __ktest_suites_start[i];
+		if (!suite_selected(suite->name))
+			continue;
+		int ncases = 0;
+		while (suite->cases[ncases].name)
+			ncases++;
+		console_printf("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", suite->name,
+			       ncases);
+		int before = tot.failed;
+		for (int i = 0; i < ncases; i++)
+			run_case(&suite->cases[i], i + 1, &tot);
+		console_printf("%s %d %s\n", tot.failed > before ? "not ok" : "ok", ++idx,
+			       suite->name);
+	}
+	console_printf("# totals: %d passed, %d failed, %d skipped\n", tot.passed, tot.failed,
+		       tot.skipped);
+	return tot.failed;
+}

@@ -1,0 +1,123 @@
+/*
+ * boot_test.c - what the boot left behind: every hart the DT lists is
+ * numbered and online (whichever hart OpenSBI picked), per-cpu data is
+ * reachable from each hart, and the SBI layer answers.
+ */
+#include "ipi.h"
+#include "ktest.h"
+#include "sbi.h"
+#include "smp.h"
+
+static void boot_every_dt_hart_is_online(struct ktest *t)
+{
+	int usable = 0;
+	for (int i = 0; i < dt.ncpus; i++) {
+		const struct dt_cpu *c = &dt.cpus[i];
+		if (!c->okay || !c->mmu)
+			continue;
+		usable++;
+		int cpu = hartid_to_cpu(c->hartid);
+		if (usable > NR_CPUS) {
+			EXPECT_EQ(t, cpu, -1);
+			continue;
+		}
+		EXPECT_GE(t, cpu, 0);
+		EXPECT_TRUE(t, cpu_online(cpu));
+		EXPECT_EQ(t, cpu_to_hartid(cpu), c->hartid);
+	}
+	EXPECT_EQ(t, num_online_cpus(), min(usable, NR_CPUS));
+	EXPECT_EQ(t, nr_cpu_ids, min(usable, NR_CPUS));
+}
+
+static void boot_hart_is_cpu0(struct ktest *t)
+{
+	/* start_kernel ran on the boot hart, which is CPU 0 by definition,
+	 * and the tests run there too. */
+	EXPECT_EQ(t, smp_processor_id(), 0);
+	EXPECT_EQ(t, hartid_to_cpu(cpu_to_hartid(0)), 0);
+	EXPECT_EQ(t, sbi_hart_get_status(cpu_to_hartid(0)), SBI_HSM_STARTED);
+}
+
+static int seen[NR_CPUS];
+
+static void record_cpu(void *arg)
+{
+	int cpu = smp_processor_id();
+	/* tp-based lookup must agree with the table built at boot. */
+	if (per_cpu(cpu_number, cpu) == cpu)
+		__atomic_fetch_add(&seen[cpu], 1, __ATOMIC_RELAXED);
+}
+
+static void boot_per_cpu_data_on_every_hart(struct ktest *t)
+{
+	int cpu;
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		seen[cpu] = 0;
+	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, record_cpu, NULL), 0);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		EXPECT_EQ(t, seen[cpu], cpu_online(cpu) ? 1 : 0);
+}
+
+static void boot_hsm_reports_started(struct ktest *t)
+{
+	int cpu;
+	for_each_online_cpu (cpu)
+		EXPECT_EQ(t, sbi_hart_get_status(cpu_to_hartid(cpu)), SBI_HSM_STARTED);
+	/* A hart id that does not exist is refused, not started. */
+	EXPECT_LT(t, sbi_hart_start(100000, 0x80200000, 0), 0);
+	EXPECT_LT(t, sbi_hart_get_status(100000), 0);
+}
+
+static void boot_sbi_probe(struct ktest *t)
+{
+	EXPECT_TRUE(t, sbi_has(SBI_EXT_BASE));
+	EXPECT_TRUE(t, sbi_has(SBI_EXT_HSM));
+	EXPECT_TRUE(t, sbi_has(SBI_EXT_IPI));
+	EXPECT_GE(t, sbi_spec_version(), 0x01000000UL);
+	/* Errors map onto negative errno values. */
+	EXPECT_EQ(t, sbi_err_to_errno(SBI_ERR_INVALID_PARAM), -EINVAL);
+	EXPECT_EQ(t, sbi_err_to_errno(SBI_ERR_NOT_SUPPORTED), -ENOSYS);
+	EXPECT_EQ(t, sbi_err_to_errno(0), 0);
+}
+
+static void boot_cpumask_ops(struct ktest *t)
+{
+	cpumask_t a, b, c;
+	cpumask_clear(&a);
+	cpumask_clear(&b);
+	EXPECT_TRUE(t, cpumask_empty(&a));
+	cpumask_set_cpu(3, &a);
+	cpumask_set_cpu(NR_CPUS - 1, &a);
+	cpumask_set_cpu(3, &b);
+	cpumask_set_cpu(64 % NR_CPUS, &b);
+	EXPECT_EQ(t, cpumask_weight(&a), 2);
+	EXPECT_EQ(t, cpumask_first(&a), 3);
+	EXPECT_EQ(t, cpumask_next(3, &a), NR_CPUS - 1);
+	EXPECT_EQ(t, cpumask_next(NR_CPUS - 1, &a), NR_CPUS);
+	EXPECT_TRUE(t, cpumask_and(&c, &a, &b));
+	EXPECT_EQ(t, cpumask_weight(&c), 1);
+	cpumask_andnot(&c, &a, &b);
+	EXPECT_FALSE(t, cpumask_test_cpu(3, &c));
+	EXPECT_TRUE(t, cpumask_subset(&c, &a));
+	EXPECT_FALSE(t, cpumask_test_cpu(-1, &a));
+	EXPECT_FALSE(t, cpumask_test_cpu(NR_CPUS, &a));
+	int n = 0, cpu;
+	for_each_cpu (cpu, &a)
+		n++;
+	EXPECT_EQ(t, n, 2);
+}
+
+static void boot_cmdline_lookup(struct ktest *t)
+{
+	char buf[16];
+	/* The runner always boots the test image with a seed or none; the
+	 * lookup must not match a key that is only a prefix of another. */
+	EXPECT_FALSE(t, cmdline_get("see", buf, sizeof(buf)));
+	EXPECT_FALSE(t, cmdline_get("no_such_key", buf, sizeof(buf)));
+	EXPECT_EQ(t, cmdline_get_ulong("no_such_key", 42), 42);
+}
+
+KTEST_SUITE(boot, KTEST_CASE(boot_every_dt_hart_is_online), KTEST_CASE(boot_hart_is_cpu0),
+	    KTEST_CASE(boot_per_cpu_data_on_every_hart), KTEST_CASE(boot_hsm_reports_started),
+	    KTEST_CASE(boot_sbi_probe), KTEST_CASE(boot_cpumask_ops),
+	    KTEST_CASE(boot_cmdline_lookup));

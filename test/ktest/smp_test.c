@@ -1,0 +1,219 @@
+/*
+ * smp_test.c - cross-hart calls and IPIs: every hart answers once, no
+ * IPI is lost or doubled under a storm, reasons sent while a hart has
+ * interrupts off are all handled, and misuse is refused, not hung.
+ */
+#include <string.h>
+#include "ipi.h"
+#include "ktest.h"
+#include "ktime.h"
+#include "mm.h"
+#include "riscv.h"
+#include "smp.h"
+#include "smp_call.h"
+
+static int ran[NR_CPUS];
+static unsigned long ran_hart[NR_CPUS];
+
+static void report_self(void *arg)
+{
+	int cpu = smp_processor_id();
+	__atomic_fetch_add(&ran[cpu], 1, __ATOMIC_RELAXED);
+	ran_hart[cpu] = cpu_to_hartid(cpu);
+}
+
+static void smp_call_many_reaches_each_hart_once(struct ktest *t)
+{
+	int cpu;
+	memset(ran, 0, sizeof(ran));
+	ASSERT_EQ(t, smp_call_function_many(cpu_online_mask, report_self, NULL, true), 0);
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		/* smp_call_function_many skips the caller, as Linux's does. */
+		int want = cpu_online(cpu) && cpu != smp_processor_id();
+		EXPECT_EQ(t, ran[cpu], want);
+		if (want)
+			EXPECT_EQ(t, ran_hart[cpu], cpu_to_hartid(cpu));
+	}
+	memset(ran, 0, sizeof(ran));
+	ASSERT_EQ(t, on_each_cpu(report_self, NULL, true), 0);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		EXPECT_EQ(t, ran[cpu], cpu_online(cpu) ? 1 : 0);
+}
+
+static void smp_call_single_waits_for_result(struct ktest *t)
+{
+	int cpu;
+	for_each_online_cpu (cpu) {
+		memset(ran, 0, sizeof(ran));
+		ASSERT_EQ(t, smp_call_function_single(cpu, report_self, NULL, true), 0);
+		EXPECT_EQ(t, ran[cpu], 1); /* visible as soon as the call returns */
+	}
+	EXPECT_EQ(t, smp_call_function_single(-1, report_self, NULL, true), -ENXIO);
+	EXPECT_EQ(t, smp_call_function_single(NR_CPUS, report_self, NULL, true), -ENXIO);
+}
+
+static void smp_wait_with_irqs_off_is_refused(struct ktest *t)
+{
+	int other = cpumask_next(smp_processor_id(), cpu_online_mask);
+	if (other >= NR_CPUS)
+		other = cpumask_first(cpu_online_mask);
+	if (other == smp_processor_id())
+		ktest_skip(t, "needs two harts");
+	local_irq_disable();
+	int a = smp_call_function_single(other, report_self, NULL, true);
+	int b = smp_call_function_many(cpu_online_mask, report_self, NULL, true);
+	local_irq_enable();
+	EXPECT_EQ(t, a, -EDEADLK);
+	EXPECT_EQ(t, b, -EDEADLK);
+}
+
+/* ---- IPI storm ---- */
+
+#define STORM_BUDGET 3000 /* calls each hart sends, over all its peers */
+#define STORM_DEPTH  4	  /* csds in flight per (sender, target) pair */
+
+static unsigned long handled[NR_CPUS][NR_CPUS]; /* [target][sender] */
+static unsigned long sent[NR_CPUS][NR_CPUS];	/* [sender][target] */
+static struct call_single_data *storm_csds;	/* [sender][target][depth] */
+static int storm_rounds;
+
+static void count_call(void *arg)
+{
+	int sender = (int)(uintptr_t)arg;
+	handled[smp_processor_id()][sender]++; /* only the target writes its row */
+}
+
+static void storm(void *arg)
+{
+	int me = smp_processor_id(), cpu;
+	uint64_t rng = *(uint64_t *)arg ^ (uint64_t)me;
+	for (int r = 0; r < storm_rounds; r++) {
+		/* Skip a random peer every other round, so that senders
+		 * collide on targets in changing patterns. */
+		int skip = (int)(ktest_rand(&rng) % (unsigned)nr_cpu_ids);
+		for_each_online_cpu (cpu) {
+			if (cpu == me || (cpu == skip && r % 2))
+				continue;
+			struct call_single_data *csd =
+				&storm_csds[((size_t)me * nr_cpu_ids + cpu) * STORM_DEPTH +
+					    r % STORM_DEPTH];
+			while (__atomic_load_n(&csd->flags, __ATOMIC_ACQUIRE))
+				cpu_relax(); /* still queued from an earlier round */
+			csd->fn = count_call;
+			csd->info = (void *)(uintptr_t)me;
+			if (smp_call_function_single_async(cpu, csd) == 0)
+				sent[me][cpu]++;
+		}
+	}
+	/* Wait until every csd we queued has run. */
+	for (size_t i = 0; i < (size_t)nr_cpu_ids * STORM_DEPTH; i++)
+		while (__atomic_load_n(&storm_csds[(size_t)me * nr_cpu_ids * STORM_DEPTH + i].flags,
+				       __ATOMIC_ACQUIRE))
+			cpu_relax();
+}
+
+static void smp_ipi_storm_loses_nothing(struct ktest *t)
+{
+	int n = num_online_cpus();
+	if (n < 2)
+		ktest_skip(t, "needs two harts");
+	memset(handled, 0, sizeof(handled));
+	memset(sent, 0, sizeof(sent));
+	storm_rounds = max(20, STORM_BUDGET / (n - 1));
+	size_t ncsd = (size_t)nr_cpu_ids * nr_cpu_ids * STORM_DEPTH;
+	storm_csds = kzalloc(ncsd * sizeof(*storm_csds));
+	ASSERT_TRUE(t, storm_csds != NULL);
+	uint64_t seed = ktest_rand(&t->rng);
+	unsigned long irqs_before = 0;
+	int cpu, s;
+	for_each_online_cpu (cpu)
+		irqs_before += ipi_count_irqs(cpu);
+	EXPECT_EQ(t, run_on_cpus(cpu_online_mask, storm, &seed), 0);
+	kfree(storm_csds);
+	unsigned long total = 0, irqs = 0;
+	for_each_online_cpu (cpu) {
+		irqs += ipi_count_irqs(cpu);
+		for_each_online_cpu (s) {
+			if (s == cpu)
+				continue;
+			EXPECT_EQ(t, handled[cpu][s], sent[s][cpu]);
+			EXPECT_GE(t, sent[s][cpu], storm_rounds / 2);
+			total += sent[s][cpu];
+		}
+	}
+	ktest_log(t, "%d harts x %d rounds: %lu calls handled in %lu IPIs", n, storm_rounds, total,
+		  irqs - irqs_before);
+}
+
+/* ---- reasons survive coalescing ---- */
+
+static volatile int coalesce_phase;
+static int coalesce_target;
+static unsigned long test_before, call_before, test_after, call_after;
+
+static void mark_call(void *arg)
+{
+	__atomic_fetch_add((int *)arg, 1, __ATOMIC_RELAXED);
+}
+
+static void coalesce_roles(void *arg)
+{
+	static struct call_single_data csd;
+	static int calls;
+	int me = smp_processor_id();
+	if (me == coalesce_target) {
+		local_irq_disable();
+		test_before = ipi_count_received(me, IPI_TEST);
+		call_before = calls;
+		coalesce_phase = 1;
+		while (coalesce_phase != 2) /* both reasons arrive now, masked */
+			cpu_relax();
+		udelay(1000);
+		local_irq_enable(); /* ... and are both handled here */
+		udelay(1000);
+		test_after = ipi_count_received(me, IPI_TEST);
+		call_after = calls;
+		coalesce_phase = 3;
+	} else if (me == 0) {
+		while (coalesce_phase != 1)
+			cpu_relax();
+		calls = 0;
+		call_before = 0;
+		csd.fn = mark_call;
+		csd.info = &calls;
+		csd.flags = 0;
+		send_ipi(coalesce_target, IPI_TEST);
+		smp_call_function_single_async(coalesce_target, &csd);
+		coalesce_phase = 2;
+		while (coalesce_phase != 3)
+			cpu_relax();
+	}
+}
+
+static void smp_ipi_reasons_are_not_coalesced(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	cpumask_t two;
+	cpumask_clear(&two);
+	coalesce_target = cpumask_next(0, cpu_online_mask);
+	cpumask_set_cpu(0, &two);
+	cpumask_set_cpu(coalesce_target, &two);
+	coalesce_phase = 0;
+	ASSERT_EQ(t, run_on_cpus(&two, coalesce_roles, NULL), 0);
+	EXPECT_EQ(t, test_after - test_before, 1);
+	EXPECT_EQ(t, call_after - call_before, 1);
+}
+
+static void smp_async_csd_busy_is_refused(struct ktest *t)
+{
+	struct call_single_data csd = {.fn = mark_call, .info = NULL, .flags = CSD_FLAG_LOCK};
+	EXPECT_EQ(t, smp_call_function_single_async(0, &csd), -EBUSY);
+	EXPECT_EQ(t, smp_call_function_single_async(NR_CPUS + 5, &csd), -ENXIO);
+}
+
+KTEST_SUITE(smp, KTEST_CASE(smp_call_many_reaches_each_hart_once),
+	    KTEST_CASE(smp_call_single_waits_for_result),
+	    KTEST_CASE(smp_wait_with_irqs_off_is_refused), KTEST_CASE(smp_ipi_storm_loses_nothing),
+	    KTEST_CASE(smp_ipi_reasons_are_not_coalesced),
+	    KTEST_CASE(smp_async_csd_busy_is_refused));

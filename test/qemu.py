@@ -1,0 +1,784 @@
+#!/usr/bin/env python3
+"""Boot the Hartstop test image under QEMU and judge the KTAP it prints.
+
+This is both a library (used by test/matrix.py and test/runner_selftest.py)
+and a CLI:
+
+    python3 test/qemu.py --image build/hartstop-test.elf --smp 4 \\
+        --fw dynamic --irq plain [--mem 256M] [--append 'test=sched* seed=5'] \\
+        [--timeout 120] [--icount] [--repeat K] [--quiet] [--fail-on-warn] \\
+        [--log-dir DIR] [--print-cmd]
+
+The split is deliberate: the QEMU command line is built in exactly one place
+(build_cmd), the console log is parsed by a pure function (parse_log), and the
+verdict is a pure function of the parsed log plus how QEMU ended (judge), so
+the runner can be unit-tested on canned logs without a kernel.
+
+Standard library only: CI runs Debian 12's python3 with nothing else.
+"""
+
+import argparse
+import dataclasses
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+QEMU_BIN = "qemu-system-riscv64"
+ADDR2LINE = "riscv64-unknown-elf-addr2line"
+JUMP_FW = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
+
+# FW knob -> value of -bios.  "dynamic" is QEMU's bundled OpenSBI (fw_dynamic);
+# "jump" is Debian's OpenSBI fw_jump, which jumps to the kernel at 0x80200000.
+FW_BIOS = {"dynamic": "default", "jump": JUMP_FW}
+
+# IRQ knob -> -machine value.  "plain" is CLINT + PLIC.
+IRQ_MACHINE = {"plain": "virt", "aclint": "virt,aclint=on", "aia": "virt,aia=aplic-imsic"}
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_LOG_DIR = REPO_ROOT / "build" / "test" / "logs"
+DEFAULT_MEM = "256M"
+TAIL_LINES = 20
+# A kernel stuck printing in a loop must not fill the disk before the
+# timeout fires: past this size the run is stopped as a console flood.
+MAX_LOG_BYTES = 64 * 1024 * 1024
+POLL_SECONDS = 0.25
+MAX_WARNINGS_SHOWN = 10
+
+# QEMU exit statuses the kernel uses when it powers off.
+EXIT_PASS, EXIT_FAIL, EXIT_PANIC = 0, 1, 3
+
+
+# --------------------------------------------------------------------------
+# Configuration and the QEMU command line
+# --------------------------------------------------------------------------
+
+def default_timeout(smp: int) -> float:
+    """Seconds to wait for a boot before calling it a hang.
+
+    The CI machine has 2 cores and the matrix runs 2 QEMUs at once, so every
+    emulated hart is heavily oversubscribed: budget a base plus a per-hart
+    cost, and give the 128-hart boot its own big budget.
+    """
+    if smp >= 128:
+        return 600.0
+    return 60.0 + 2.0 * smp
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One QEMU boot: the knobs of the command line plus run policy."""
+    smp: int
+    fw: str = "dynamic"
+    irq: str = "plain"
+    mem: str = DEFAULT_MEM
+    append: str = ""
+    icount: bool = False
+    timeout: Optional[float] = None   # None: default_timeout(smp)
+    repeat: Optional[int] = None      # N of a repeated run, gives "-rN"
+
+    @property
+    def name(self) -> str:
+        """Config name used for the log file and report lines."""
+        base = f"smp{self.smp}-{self.fw}-{self.irq}"
+        return base if self.repeat is None else f"{base}-r{self.repeat}"
+
+    @property
+    def effective_timeout(self) -> float:
+        return self.timeout if self.timeout is not None else default_timeout(self.smp)
+
+
+def build_cmd(config: Config, image: str, qemu: str = QEMU_BIN) -> List[str]:
+    """The one place the QEMU argv is assembled (make qemu uses it too)."""
+    if config.fw not in FW_BIOS:
+        raise ValueError(f"unknown FW {config.fw!r} (want one of {sorted(FW_BIOS)})")
+    if config.irq not in IRQ_MACHINE:
+        raise ValueError(f"unknown IRQ {config.irq!r} (want one of {sorted(IRQ_MACHINE)})")
+    if config.smp < 1:
+        raise ValueError(f"SMP must be >= 1, got {config.smp}")
+    cmd = [qemu,
+           "-machine", IRQ_MACHINE[config.irq],
+           "-smp", str(config.smp),
+           "-m", config.mem,
+           "-nographic",
+           "-bios", FW_BIOS[config.fw],
+           "-kernel", str(image)]
+    if config.append:
+        cmd += ["-append", config.append]
+    if config.icount:
+        cmd += ["-icount", "shift=4,sleep=off"]
+    return cmd
+
+
+# --------------------------------------------------------------------------
+# Parsing the console log
+# --------------------------------------------------------------------------
+
+RE_BOOT_HART = re.compile(r"boot hart (\d+)")
+RE_FRAME = re.compile(r"#(\d+) 0x([0-9a-fA-F]{16})")
+RE_TOTALS = re.compile(r"# totals: (\d+) passed, (\d+) failed, (\d+) skipped")
+RE_TOP_VERSION = re.compile(r"^KTAP version 1$")
+RE_TOP_PLAN = re.compile(r"^1\.\.(\d+)$")
+RE_TOP_RESULT = re.compile(r"^(not ok|ok) (\d+)(?: (.*))?$")
+RE_SUB_VERSION = re.compile(r"^    KTAP version 1$")
+RE_SUB_NAME = re.compile(r"^    # Subtest: (.*)$")
+RE_SUB_PLAN = re.compile(r"^    1\.\.(\d+)$")
+RE_SUB_RESULT = re.compile(r"^    (not ok|ok) (\d+)(?: (.*))?$")
+RE_SUB_DIAG = re.compile(r"^    #(?: (.*))?$")
+PANIC_MARK = "Kernel panic"
+PANIC_END = "---[ end Kernel panic"
+
+
+@dataclasses.dataclass
+class Result:
+    """One KTAP result line (a case inside a suite, or a top-level suite)."""
+    ok: bool
+    number: int
+    name: str
+    skipped: bool = False
+    directive: str = ""
+    diagnostics: List[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Suite:
+    """One indented subtest block: its plan and its case results."""
+    name: Optional[str] = None
+    plan: Optional[int] = None
+    cases: List[Result] = dataclasses.field(default_factory=list)
+    trailing_diagnostics: List[str] = dataclasses.field(default_factory=list)
+
+    def is_fresh(self) -> bool:
+        return self.plan is None and not self.cases
+
+
+@dataclasses.dataclass
+class ParsedLog:
+    """Everything the verdict needs from one console log."""
+    lines: List[str]
+    boot_hart: Optional[int] = None
+    ktap_seen: bool = False
+    ktap_restarts: int = 0
+    top_plan: Optional[int] = None
+    top_results: List[Result] = dataclasses.field(default_factory=list)
+    suites: List[Suite] = dataclasses.field(default_factory=list)
+    totals: Optional[Tuple[int, int, int]] = None
+    panic_line: Optional[str] = None
+    panic_count: int = 0
+    frames: List[Tuple[int, str]] = dataclasses.field(default_factory=list)
+    warnings: List[str] = dataclasses.field(default_factory=list)
+
+    def cases(self):
+        """(suite, case) pairs for every case result, in log order."""
+        return [(s, c) for s in self.suites for c in s.cases]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for _, c in self.cases() if c.ok and not c.skipped)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for _, c in self.cases() if not c.ok and not c.skipped)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for _, c in self.cases() if c.skipped)
+
+    def failed_cases(self):
+        return [(s, c) for s, c in self.cases() if not c.ok and not c.skipped]
+
+
+def split_lines(text: str) -> List[str]:
+    """Split a console capture into lines, dropping CRs and trailing blanks.
+
+    The UART may emit CRLF and QEMU may emit stray CRs; KTAP lines are
+    matched exactly, so normalise line ends first.  Leading whitespace is
+    kept because KTAP nesting is indentation.
+    """
+    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
+def parse_result(match) -> Result:
+    """Build a Result from a (top or sub) result regex match.
+
+    "ok 3 name # SKIP why" is a skip whether it says ok or not ok (KTAP:
+    the directive decides); any other "# ..." directive is kept verbatim.
+    """
+    ok = match.group(1) == "ok"
+    number = int(match.group(2))
+    rest = match.group(3) or ""
+    if rest.startswith("#"):
+        name, directive = "", rest[1:].strip()
+    else:
+        name, sep, directive = rest.partition(" # ")
+        name, directive = name.strip(), directive.strip()
+    skipped = directive.upper().startswith("SKIP")
+    return Result(ok=ok, number=number, name=name, skipped=skipped, directive=directive)
+
+
+class _LogParser:
+    """Line-at-a-time state machine over the console log.
+
+    Diagnostics follow the KUnit convention: "    # ..." lines belong to
+    the next case result in the same suite (KUnit prints a failing
+    expectation before the "not ok" line).  Diagnostics after a suite's
+    last case are kept as the suite's trailing diagnostics.
+    """
+
+    def __init__(self, lines: List[str]):
+        self.out = ParsedLog(lines=lines)
+        self.suite: Optional[Suite] = None
+        self.pending_diag: List[str] = []
+        self.in_panic = False
+
+    def feed(self, line: str) -> None:
+        self._console(line)
+        self._ktap(line)
+
+    def _console(self, line: str) -> None:
+        """Non-KTAP facts: boot hart, warnings, panics and their backtrace."""
+        out = self.out
+        if out.boot_hart is None:
+            m = RE_BOOT_HART.search(line)
+            if m:
+                out.boot_hart = int(m.group(1))
+        if "WARNING:" in line:
+            out.warnings.append(line)
+        if PANIC_END in line:
+            self.in_panic = False
+        elif PANIC_MARK in line:
+            out.panic_count += 1
+            if out.panic_line is None:
+                out.panic_line = line[line.index(PANIC_MARK):]
+                self.in_panic = True
+        elif self.in_panic:
+            m = RE_FRAME.search(line)
+            if m:
+                out.frames.append((int(m.group(1)), m.group(2)))
+
+    def _open_suite(self, name: Optional[str] = None) -> Suite:
+        self._close_suite()
+        self.suite = Suite(name=name)
+        self.out.suites.append(self.suite)
+        return self.suite
+
+    def _close_suite(self) -> None:
+        if self.suite is not None and self.pending_diag:
+            self.suite.trailing_diagnostics.extend(self.pending_diag)
+        self.pending_diag = []
+        self.suite = None
+
+    def _current_suite(self) -> Suite:
+        return self.suite if self.suite is not None else self._open_suite()
+
+    def _ktap(self, line: str) -> None:
+        out = self.out
+        if RE_TOP_VERSION.match(line):
+            if out.ktap_seen:
+                out.ktap_restarts += 1
+            out.ktap_seen = True
+            return
+        if not out.ktap_seen:
+            return   # Firmware banner, early boot chatter: not KTAP yet.
+        m = RE_TOP_PLAN.match(line)
+        if m:
+            if out.top_plan is None:
+                out.top_plan = int(m.group(1))
+            return
+        m = RE_TOP_RESULT.match(line)
+        if m:
+            self._close_suite()
+            out.top_results.append(parse_result(m))
+            return
+        if RE_SUB_VERSION.match(line):
+            if self.suite is None or not self.suite.is_fresh():
+                self._open_suite()
+            return
+        m = RE_SUB_NAME.match(line)
+        if m:
+            if self.suite is None or self.suite.name is not None or not self.suite.is_fresh():
+                self._open_suite(m.group(1).strip())
+            else:
+                self.suite.name = m.group(1).strip()
+            return
+        m = RE_SUB_PLAN.match(line)
+        if m:
+            suite = self._current_suite()
+            if suite.plan is None:
+                suite.plan = int(m.group(1))
+            return
+        m = RE_SUB_RESULT.match(line)
+        if m:
+            case = parse_result(m)
+            case.diagnostics = self.pending_diag
+            self.pending_diag = []
+            self._current_suite().cases.append(case)
+            return
+        m = RE_SUB_DIAG.match(line)
+        if m:
+            if self.suite is not None:   # stray indented comments are just console
+                self.pending_diag.append(line.strip())
+            return
+        m = RE_TOTALS.search(line)
+        if m and out.totals is None:
+            out.totals = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+    def finish(self) -> ParsedLog:
+        self._close_suite()
+        return self.out
+
+
+def parse_log(text: str) -> ParsedLog:
+    """Parse one whole console capture (pure; used on canned logs in tests)."""
+    lines = split_lines(text)
+    parser = _LogParser(lines)
+    for line in lines:
+        parser.feed(line)
+    return parser.finish()
+
+
+# --------------------------------------------------------------------------
+# Running QEMU
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Outcome:
+    """How the child process ended."""
+    exit_code: Optional[int]       # None if it never started
+    timed_out: bool
+    elapsed: float
+    start_error: Optional[str] = None
+    flooded: bool = False          # killed because the log grew past the cap
+
+
+_live_lock = threading.Lock()
+_live: set = set()
+_stopping = threading.Event()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the child's whole process group (QEMU plus anything it forked)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_all() -> None:
+    """Stop every QEMU this process started, and start no more.
+
+    The children run in their own sessions (so a timeout can kill a whole
+    group), which also means a Ctrl-C at the terminal does not reach them:
+    the CLIs call this on interrupt so no emulator is left spinning.
+    """
+    _stopping.set()
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        if proc.poll() is None:
+            _kill_group(proc)
+
+
+def _follow(path: Path, stop: threading.Event) -> None:
+    """Echo a growing log file to stdout until told to stop (live console)."""
+    out = getattr(sys.stdout, "buffer", None)
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(65536)
+            if chunk:
+                if out is not None:
+                    out.write(chunk)
+                    out.flush()
+                else:
+                    sys.stdout.write(chunk.decode("utf-8", "replace"))
+                continue
+            if stop.is_set():
+                return
+            stop.wait(0.05)
+
+
+def _wait(proc: subprocess.Popen, log_path: Path, timeout: float, max_log_bytes: int):
+    """Wait for proc; return (timed_out, flooded), having killed it if either.
+
+    Polls rather than blocking in wait() so a runaway console can be
+    stopped long before the timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            _kill_group(proc)
+            proc.wait()
+            return True, False
+        try:
+            proc.wait(timeout=min(POLL_SECONDS, remaining))
+            return False, False
+        except subprocess.TimeoutExpired:
+            pass
+        if log_path.stat().st_size > max_log_bytes:
+            _kill_group(proc)
+            proc.wait()
+            return False, True
+
+
+def run_command(cmd: List[str], log_path: Path, timeout: float, echo: bool = False,
+                max_log_bytes: int = MAX_LOG_BYTES) -> Outcome:
+    """Run cmd with stdin=/dev/null and stdout+stderr into log_path.
+
+    QEMU writes straight into the log file (no pipe to drain, nothing lost
+    if we kill it).  It gets its own session so that on a timeout the whole
+    process group can be killed.
+    """
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with open(log_path, "wb") as log:
+        if _stopping.is_set():
+            log.write(b"runner: interrupted before start\n")
+            return Outcome(None, False, 0.0, "interrupted")
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            log.write(f"runner: cannot start {cmd[0]}: {e}\n".encode())
+            return Outcome(None, False, time.monotonic() - start, str(e))
+        with _live_lock:
+            _live.add(proc)
+        stop = threading.Event()
+        follower = None
+        if echo:
+            follower = threading.Thread(target=_follow, args=(log_path, stop), daemon=True)
+            follower.start()
+        try:
+            timed_out, flooded = _wait(proc, log_path, timeout, max_log_bytes)
+        finally:
+            if proc.poll() is None:       # interrupted (Ctrl-C) mid-wait
+                _kill_group(proc)
+                proc.wait()
+            with _live_lock:
+                _live.discard(proc)
+            stop.set()
+            if follower is not None:
+                follower.join(timeout=5)
+    return Outcome(proc.returncode, timed_out, time.monotonic() - start, flooded=flooded)
+
+
+def symbolise(addresses: List[str], image: str, addr2line: str = ADDR2LINE) -> List[str]:
+    """Map hex addresses to "func at file:line" with addr2line, one per address.
+
+    Falls back to "??" descriptions if the tool or image is unusable, so a
+    report is never lost because symbolisation failed.
+    """
+    if not addresses:
+        return []
+    cmd = [addr2line, "-f", "-p", "-e", str(image)] + ["0x" + a for a in addresses]
+    try:
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return [f"?? (addr2line failed: {e})"] * len(addresses)
+    out = [line.strip() for line in res.stdout.splitlines() if line.strip()]
+    if res.returncode != 0 or len(out) != len(addresses):
+        why = (res.stderr.strip().splitlines() or [f"status {res.returncode}"])[0]
+        return [f"?? (addr2line: {why})"] * len(addresses)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Verdict
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Verdict:
+    """PASS/FAIL plus every problem found, most important first."""
+    passed: bool
+    problems: List[str]
+
+    @property
+    def reason(self) -> str:
+        """One line: the first problem, noting how many more there are."""
+        if not self.problems:
+            return ""
+        more = len(self.problems) - 1
+        return self.problems[0] + (f" (+{more} more)" if more else "")
+
+
+def _case_label(suite: Suite, case: Result) -> str:
+    return f"{suite.name or '?'}.{case.name or '#' + str(case.number)}"
+
+
+def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool = False) -> Verdict:
+    """Apply the PASS rules to a parsed log and the way QEMU ended.
+
+    PASS only if QEMU exited by itself with 0 in time, KTAP was complete and
+    self-consistent, no case or suite said "not ok", there was no panic and
+    the kernel's totals line agrees with what we counted.  Problems are
+    collected in priority order so the one-line reason is the most useful.
+    """
+    problems: List[str] = []
+    if log.panic_line is not None:
+        extra = f" ({log.panic_count} panic lines)" if log.panic_count > 1 else ""
+        problems.append(f"{log.panic_line}{extra}")
+    if outcome.start_error is not None:
+        problems.append(f"could not start QEMU: {outcome.start_error}")
+    elif outcome.timed_out:
+        problems.append(f"hang after {timeout:g}s")
+    elif outcome.flooded:
+        problems.append(f"console flood: log passed {MAX_LOG_BYTES >> 20} MiB after "
+                        f"{outcome.elapsed:.0f}s, QEMU killed")
+    elif outcome.exit_code is not None and outcome.exit_code < 0 and not outcome.flooded:
+        problems.append(f"QEMU killed by signal {-outcome.exit_code}")
+    if not log.ktap_seen:
+        problems.append("no KTAP output (no 'KTAP version 1' line)")
+    failed = log.failed_cases()
+    if failed:
+        names = ", ".join(_case_label(s, c) for s, c in failed[:3])
+        more = f", ... ({len(failed)} total)" if len(failed) > 3 else ""
+        problems.append(f"{len(failed)} failed case{'s' if len(failed) != 1 else ''}: {names}{more}")
+    failing_suites = {s.name for s, _ in failed}
+    for res in log.top_results:
+        if not res.ok and not res.skipped and res.name not in failing_suites:
+            problems.append(f"suite {res.name or '#' + str(res.number)} reported not ok")
+    if log.ktap_seen:
+        if log.top_plan is None:
+            problems.append("missing top-level plan 1..S")
+        elif len(log.top_results) != log.top_plan:
+            problems.append(f"top-level plan 1..{log.top_plan} but {len(log.top_results)} suite results")
+        for suite in log.suites:
+            if suite.plan is None:
+                problems.append(f"suite {suite.name or '?'}: missing plan")
+            elif suite.plan != len(suite.cases):
+                problems.append(f"suite {suite.name or '?'}: plan 1..{suite.plan} "
+                                f"but {len(suite.cases)} case results")
+        counted = (log.passed, log.failed, log.skipped)
+        if log.totals is None:
+            problems.append("missing '# totals:' line")
+        elif log.totals != counted:
+            problems.append("totals mismatch: kernel says %d passed, %d failed, %d skipped; "
+                            "parsed %d passed, %d failed, %d skipped" % (log.totals + counted))
+        if log.ktap_restarts:
+            problems.append(f"KTAP output restarted {log.ktap_restarts} time(s) (kernel rebooted?)")
+    code = outcome.exit_code
+    if code is not None and code > 0 and not outcome.timed_out and not outcome.flooded:
+        explained = ((code == EXIT_FAIL and failed) or
+                     (code == EXIT_PANIC and log.panic_line is not None))
+        if not explained:
+            meaning = {EXIT_FAIL: " (kernel says tests failed)",
+                       EXIT_PANIC: " (kernel panic)"}.get(code, "")
+            problems.append(f"exit status {code}{meaning}")
+    if fail_on_warn and log.warnings:
+        problems.append(f"{len(log.warnings)} kernel warning(s) (--fail-on-warn)")
+    return Verdict(passed=not problems, problems=problems)
+
+
+# --------------------------------------------------------------------------
+# One run, end to end, and its report
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class RunResult:
+    config: Config
+    image: str
+    log_path: Path
+    outcome: Outcome
+    log: ParsedLog
+    verdict: Verdict
+    backtrace: List[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.passed
+
+    @property
+    def cases_passed(self) -> int:
+        return self.log.passed
+
+    @property
+    def cases_failed(self) -> int:
+        """Failed cases; a run failing for a non-case reason counts 1."""
+        return max(self.log.failed, 0 if self.passed else 1)
+
+    @property
+    def cases_skipped(self) -> int:
+        return self.log.skipped
+
+
+def run_config(config: Config, image: str, log_dir: Path = DEFAULT_LOG_DIR, *,
+               fail_on_warn: bool = False, echo: bool = False,
+               cmd: Optional[List[str]] = None, addr2line: str = ADDR2LINE) -> RunResult:
+    """Boot one configuration and judge it.
+
+    cmd overrides the QEMU argv (tests use a fake command); everything
+    else - logging, timeout, parsing, verdict - is the real path.
+    """
+    argv = cmd if cmd is not None else build_cmd(config, image)
+    log_path = Path(log_dir) / f"{config.name}.log"
+    timeout = config.effective_timeout
+    outcome = run_command(argv, log_path, timeout, echo=echo)
+    text = log_path.read_bytes().decode("utf-8", "replace")
+    log = parse_log(text)
+    verdict = judge(log, outcome, timeout, fail_on_warn)
+    backtrace = []
+    if log.frames:
+        symbols = symbolise([addr for _, addr in log.frames], image, addr2line)
+        backtrace = [f"#{n} 0x{addr} {sym}" for (n, addr), sym in zip(log.frames, symbols)]
+    return RunResult(config, str(image), log_path, outcome, log, verdict, backtrace)
+
+
+def format_run_line(r: RunResult, name_width: int = 0) -> str:
+    """Compact one-line summary of a run (what the CLIs print per run)."""
+    hart = "boot-hart=" + ("?" if r.log.boot_hart is None else str(r.log.boot_hart))
+    if name_width:                 # aligned columns in the matrix
+        hart = f"{hart:<13}"
+    line = (f"{'PASS' if r.passed else 'FAIL'} {r.config.name:<{name_width}}  {hart}  "
+            f"{r.cases_passed} passed, {r.cases_failed} failed, {r.cases_skipped} skipped  "
+            f"({r.outcome.elapsed:.1f} s)")
+    if not r.passed:
+        line += "  " + r.verdict.reason
+    return line
+
+
+def _needs_tail(r: RunResult) -> bool:
+    """The log tail is shown when the structured report can't explain it."""
+    o = r.outcome
+    return (o.timed_out or o.flooded or o.start_error is not None or not r.log.ktap_seen
+            or (o.exit_code is not None and o.exit_code < 0)
+            or (not r.log.failed_cases() and r.log.panic_line is None))
+
+
+def format_details(r: RunResult, indent: str = "  ") -> List[str]:
+    """Multi-line detail for a failing run, and warnings for any run."""
+    out: List[str] = []
+    if r.log.warnings:
+        out.append(f"{indent}kernel warnings ({len(r.log.warnings)}):")
+        for w in r.log.warnings[:MAX_WARNINGS_SHOWN]:
+            out.append(f"{indent}  {w.strip()}")
+        if len(r.log.warnings) > MAX_WARNINGS_SHOWN:
+            out.append(f"{indent}  ... {len(r.log.warnings) - MAX_WARNINGS_SHOWN} more")
+    if r.passed:
+        return out
+    if len(r.verdict.problems) > 1:
+        out.append(f"{indent}problems:")
+        out.extend(f"{indent}  - {p}" for p in r.verdict.problems)
+    failed = r.log.failed_cases()
+    if failed:
+        out.append(f"{indent}failed cases:")
+        for suite, case in failed:
+            out.append(f"{indent}  not ok {_case_label(suite, case)}")
+            diag = case.diagnostics or (suite.trailing_diagnostics if case is suite.cases[-1] else [])
+            out.extend(f"{indent}      {d}" for d in diag)
+    if r.log.panic_line is not None:
+        out.append(f"{indent}{r.log.panic_line}")
+        if r.backtrace:
+            out.append(f"{indent}backtrace ({Path(r.image).name}):")
+            out.extend(f"{indent}  {b}" for b in r.backtrace)
+        else:
+            out.append(f"{indent}(no backtrace frames in log)")
+    if _needs_tail(r):
+        tail = [line for line in r.log.lines if line][-TAIL_LINES:]
+        out.append(f"{indent}last {len(tail)} log lines:")
+        out.extend(f"{indent}  | {line}" for line in tail)
+    out.append(f"{indent}log: {r.log_path}")
+    return out
+
+
+def lottery_line(results: List[RunResult]) -> str:
+    """Say which harts the firmware picked to boot across repeated runs."""
+    harts = [r.log.boot_hart for r in results]
+    seen = sorted({h for h in harts if h is not None})
+    unknown = sum(1 for h in harts if h is None)
+    n = len(results)
+    note = f" ({unknown} boot{'s' if unknown != 1 else ''} reported no boot hart)" if unknown else ""
+    if not seen:
+        return f"lottery: no boot hart reported in {n} boots"
+    if len(seen) == 1:
+        return f"lottery: the firmware picked hart {seen[0]} every time over {n} boots{note}"
+    return f"lottery: boot harts seen {{{', '.join(map(str, seen))}}} over {n} boots{note}"
+
+
+def tally_line(passed: int, failed: int) -> str:
+    """The contract last line that the Makefile and CI read."""
+    return f"{passed} passed, {failed} failed"
+
+
+def install_sigterm_handler() -> None:
+    """Turn SIGTERM (e.g. a CI timeout) into KeyboardInterrupt so cleanup runs."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, handler)
+
+
+# --------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Boot the Hartstop test image in QEMU and judge its KTAP.")
+    p.add_argument("--image", required=True, help="kernel ELF, e.g. build/hartstop-test.elf")
+    p.add_argument("--smp", type=int, default=4, help="number of harts (default 4)")
+    p.add_argument("--fw", choices=sorted(FW_BIOS), default="dynamic", help="OpenSBI flavour")
+    p.add_argument("--irq", choices=sorted(IRQ_MACHINE), default="plain", help="interrupt controllers")
+    p.add_argument("--mem", default=DEFAULT_MEM, help="guest RAM (default 256M)")
+    p.add_argument("--append", default="", help="kernel command line (DT /chosen/bootargs)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds before a run is a hang (default 60 + 2 per hart; 600 at 128+ harts)")
+    p.add_argument("--icount", action="store_true", help="deterministic -icount shift=4,sleep=off")
+    p.add_argument("--repeat", type=int, default=1, help="boot K times (logs get -rN suffixes)")
+    p.add_argument("--quiet", action="store_true", help="don't echo the console; result lines only")
+    p.add_argument("--fail-on-warn", action="store_true", help="a kernel WARNING: fails the run")
+    p.add_argument("--log-dir", default=str(DEFAULT_LOG_DIR), help="where <config>.log files go")
+    p.add_argument("--print-cmd", action="store_true", help="print the QEMU command line and exit")
+    args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error("--repeat must be >= 1")
+    if args.smp < 1:
+        p.error("--smp must be >= 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    base = Config(smp=args.smp, fw=args.fw, irq=args.irq, mem=args.mem, append=args.append,
+                  icount=args.icount, timeout=args.timeout)
+    if args.print_cmd:
+        print(shlex.join(build_cmd(base, args.image)))
+        return 0
+    if not Path(args.image).is_file():
+        print(f"error: image {args.image} not found (build it first)", file=sys.stderr)
+        print(tally_line(0, 1))
+        return 2
+    install_sigterm_handler()
+    results: List[RunResult] = []
+    try:
+        for i in range(args.repeat):
+            config = dataclasses.replace(base, repeat=(i + 1) if args.repeat > 1 else None)
+            if not args.quiet:
+                print(f"==> {config.name}: {shlex.join(build_cmd(config, args.image))}", flush=True)
+            r = run_config(config, args.image, Path(args.log_dir),
+                           fail_on_warn=args.fail_on_warn, echo=not args.quiet)
+            results.append(r)
+            if not args.quiet:
+                print()
+            print(format_run_line(r), flush=True)
+            for line in format_details(r):
+                print(line)
+    except KeyboardInterrupt:
+        kill_all()
+        print("interrupted", file=sys.stderr)
+        print(tally_line(sum(r.cases_passed for r in results),
+                         sum(r.cases_failed for r in results) + 1))
+        return 130
+    if args.repeat > 1:
+        print(lottery_line(results))
+    print(tally_line(sum(r.cases_passed for r in results), sum(r.cases_failed for r in results)))
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

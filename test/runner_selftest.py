@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Unit tests for the QEMU runner (test/qemu.py, test/matrix.py).
+
+The runner decides whether the kernel passed, so it must itself be tested;
+these tests use canned console logs and fake commands (sh, sleep, a fake
+addr2line) instead of a kernel, so they run anywhere in a few seconds.
+
+    python3 test/runner_selftest.py      # last line: "N passed, N failed"
+"""
+
+import io
+import os
+import shlex
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import matrix  # noqa: E402
+import qemu    # noqa: E402
+
+
+def ktap(body: str) -> str:
+    """Dedent a canned log written inline (KTAP indentation survives)."""
+    return textwrap.dedent(body).lstrip("\n")
+
+
+OPENSBI_BANNER = """\
+OpenSBI v1.1
+Platform Name             : riscv-virtio,qemu
+Boot HART ID              : 3
+"""
+
+PASSING_LOG = OPENSBI_BANNER + ktap("""
+    [    0.000100] cpu0/h2 <6> Hartstop booting
+    [    0.000200] cpu0/h2 <6> smp: boot hart 2
+    [    0.000300] cpu1/h0 <4> WARNING: at kernel/sched.c:10 odd but harmless
+    KTAP version 1
+    1..2
+        KTAP version 1
+        # Subtest: sched
+        1..3
+        ok 1 yield_basic
+        ok 2 preempt # SKIP no timer on this machine
+        ok 3 migrate
+    ok 1 sched
+    [    0.000400] cpu3/h1 <6> unrelated console chatter
+        KTAP version 1
+        # Subtest: mm
+        1..1
+        ok 1 alloc_free
+    ok 2 mm
+    # totals: 3 passed, 0 failed, 1 skipped
+    """)
+
+NOT_OK_LOG = ktap("""
+    smp: boot hart 0
+    KTAP version 1
+    1..1
+        KTAP version 1
+        # Subtest: sched
+        1..2
+        ok 1 yield_basic
+        # test/sched.c:42: EXPECT_EQ(a, b) failed: a=1 b=2
+        not ok 2 preempt
+    not ok 1 sched
+    # totals: 1 passed, 1 failed, 0 skipped
+    """)
+
+PANIC_LOG = ktap("""
+    smp: boot hart 1
+    KTAP version 1
+    1..2
+        KTAP version 1
+        # Subtest: sched
+        1..2
+        ok 1 yield_basic
+    [    0.002000] cpu0/h1 <0> Kernel panic - not syncing: scause=0xd stval=0x0
+      #0 0x0000000080201234
+      #1 0x00000000802055aa
+      #2 0x0000000080200010
+    ---[ end Kernel panic ]---
+    """)
+
+SHORT_PLAN_LOG = ktap("""
+    smp: boot hart 0
+    KTAP version 1
+    1..2
+        KTAP version 1
+        # Subtest: sched
+        1..3
+        ok 1 a
+        ok 2 b
+    ok 1 sched
+    # totals: 2 passed, 0 failed, 0 skipped
+    """)
+
+MISSING_TOTALS_LOG = ktap("""
+    smp: boot hart 0
+    KTAP version 1
+    1..1
+        KTAP version 1
+        # Subtest: mm
+        1..1
+        ok 1 alloc
+    ok 1 mm
+    """)
+
+OK = qemu.Outcome(exit_code=0, timed_out=False, elapsed=1.0)
+
+
+def verdict(text: str, outcome=OK, timeout=60.0, fail_on_warn=False):
+    log = qemu.parse_log(text)
+    return log, qemu.judge(log, outcome, timeout, fail_on_warn)
+
+
+class TempDirCase(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = Path(self._tmp.name)
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+
+class CommandLineTests(unittest.TestCase):
+    def test_plain_dynamic(self):
+        cmd = qemu.build_cmd(qemu.Config(smp=4), "build/hartstop-test.elf")
+        self.assertEqual(cmd, ["qemu-system-riscv64", "-machine", "virt", "-smp", "4", "-m", "256M",
+                               "-nographic", "-bios", "default", "-kernel", "build/hartstop-test.elf"])
+
+    def test_all_knobs(self):
+        cfg = qemu.Config(smp=8, fw="jump", irq="aia", mem="512M", append="test=sched* seed=5",
+                          icount=True)
+        cmd = qemu.build_cmd(cfg, "k.elf")
+        self.assertEqual(cmd[cmd.index("-machine") + 1], "virt,aia=aplic-imsic")
+        self.assertEqual(cmd[cmd.index("-bios") + 1], qemu.JUMP_FW)
+        self.assertEqual(cmd[cmd.index("-m") + 1], "512M")
+        self.assertEqual(cmd[cmd.index("-append") + 1], "test=sched* seed=5")
+        self.assertEqual(cmd[-2:], ["-icount", "shift=4,sleep=off"])
+        aclint = qemu.build_cmd(qemu.Config(smp=1, irq="aclint"), "k.elf")
+        self.assertIn("virt,aclint=on", aclint)
+
+    def test_bad_knob_rejected(self):
+        with self.assertRaises(ValueError):
+            qemu.build_cmd(qemu.Config(smp=4, irq="gic"), "k.elf")
+
+    def test_names_and_timeouts(self):
+        self.assertEqual(qemu.Config(smp=4).name, "smp4-dynamic-plain")
+        self.assertEqual(qemu.Config(smp=8, fw="jump", irq="aclint", repeat=3).name,
+                         "smp8-jump-aclint-r3")
+        self.assertEqual(qemu.Config(smp=4).effective_timeout, 68)
+        self.assertEqual(qemu.Config(smp=128).effective_timeout, 600)
+        self.assertEqual(qemu.Config(smp=4, timeout=5).effective_timeout, 5)
+
+    def test_print_cmd_cli(self):
+        out = io.StringIO()
+        old, sys.stdout = sys.stdout, out
+        try:
+            rc = qemu.main(["--image", "k.elf", "--smp", "2", "--append", "a b", "--print-cmd"])
+        finally:
+            sys.stdout = old
+        self.assertEqual(rc, 0)
+        self.assertEqual(shlex.split(out.getvalue()),
+                         qemu.build_cmd(qemu.Config(smp=2, append="a b"), "k.elf"))
+
+
+class ParserVerdictTests(unittest.TestCase):
+    def test_passing_log(self):
+        log, v = verdict(PASSING_LOG)
+        self.assertTrue(v.passed, v.problems)
+        self.assertEqual(log.boot_hart, 2)          # the kernel's line, not OpenSBI's banner
+        self.assertEqual((log.passed, log.failed, log.skipped), (3, 0, 1))
+        self.assertEqual([s.name for s in log.suites], ["sched", "mm"])
+        self.assertEqual(len(log.warnings), 1)      # reported, not a failure
+
+    def test_crlf_log(self):
+        log, v = verdict(PASSING_LOG.replace("\n", "\r\n"))
+        self.assertTrue(v.passed, v.problems)
+
+    def test_fail_on_warn(self):
+        _, v = verdict(PASSING_LOG, fail_on_warn=True)
+        self.assertFalse(v.passed)
+        self.assertIn("warning", v.reason)
+
+    def test_not_ok_case(self):
+        log, v = verdict(NOT_OK_LOG, qemu.Outcome(1, False, 1.0))
+        self.assertFalse(v.passed)
+        self.assertEqual(v.problems, ["1 failed case: sched.preempt"])   # exit 1 is explained
+        (suite, case), = log.failed_cases()
+        self.assertEqual(case.diagnostics, ["# test/sched.c:42: EXPECT_EQ(a, b) failed: a=1 b=2"])
+        self.assertEqual((log.passed, log.failed, log.skipped), (1, 1, 0))
+
+    def test_suite_not_ok_without_failing_case(self):
+        text = NOT_OK_LOG.replace("    not ok 2 preempt", "    ok 2 preempt").replace(
+            "1 passed, 1 failed", "2 passed, 0 failed")
+        _, v = verdict(text)
+        self.assertEqual(v.problems, ["suite sched reported not ok"])
+
+    def test_skip_directive_on_not_ok_is_a_skip(self):
+        log, v = verdict(ktap("""
+            KTAP version 1
+            1..1
+                KTAP version 1
+                # Subtest: sched
+                1..2
+                ok 1 a
+                not ok 2 b # SKIP why
+            ok 1 sched
+            # totals: 1 passed, 0 failed, 1 skipped
+            """))
+        self.assertTrue(v.passed, v.problems)
+        self.assertEqual((log.passed, log.failed, log.skipped), (1, 0, 1))
+
+    def test_panic_with_backtrace(self):
+        log, v = verdict(PANIC_LOG, qemu.Outcome(3, False, 1.0))
+        self.assertFalse(v.passed)
+        self.assertTrue(v.reason.startswith("Kernel panic - not syncing: scause=0xd"), v.reason)
+        self.assertEqual(log.frames, [(0, "0000000080201234"), (1, "00000000802055aa"),
+                                      (2, "0000000080200010")])
+        self.assertNotIn("exit status 3 (kernel panic)", v.problems)  # explained by the panic
+
+    def test_short_plans(self):
+        _, v = verdict(SHORT_PLAN_LOG)
+        self.assertFalse(v.passed)
+        self.assertIn("top-level plan 1..2 but 1 suite results", v.problems)
+        self.assertIn("suite sched: plan 1..3 but 2 case results", v.problems)
+
+    def test_missing_top_plan(self):
+        _, v = verdict(MISSING_TOTALS_LOG.replace("1..1\n    KTAP", "    KTAP", 1)
+                       + "# totals: 1 passed, 0 failed, 0 skipped\n")
+        self.assertEqual(v.problems, ["missing top-level plan 1..S"])
+
+    def test_missing_totals(self):
+        _, v = verdict(MISSING_TOTALS_LOG)
+        self.assertEqual(v.problems, ["missing '# totals:' line"])
+
+    def test_mismatched_totals(self):
+        _, v = verdict(MISSING_TOTALS_LOG + "# totals: 5 passed, 0 failed, 0 skipped\n")
+        self.assertFalse(v.passed)
+        self.assertTrue(v.reason.startswith("totals mismatch"), v.reason)
+
+    def test_nonzero_exit_on_clean_log(self):
+        _, v = verdict(PASSING_LOG, qemu.Outcome(1, False, 1.0))
+        self.assertEqual(v.problems, ["exit status 1 (kernel says tests failed)"])
+
+    def test_no_ktap(self):
+        _, v = verdict(OPENSBI_BANNER)
+        self.assertFalse(v.passed)
+        self.assertIn("no KTAP output", v.reason)
+
+    def test_ktap_restart(self):
+        _, v = verdict(PASSING_LOG + "KTAP version 1\n")
+        self.assertIn("restarted", v.reason)
+
+    def test_lottery_lines(self):
+        def fake(h):
+            return qemu.RunResult(qemu.Config(smp=8), "k", Path("x"), OK,
+                                  qemu.ParsedLog(lines=[], boot_hart=h), qemu.Verdict(True, []), [])
+        self.assertEqual(qemu.lottery_line([fake(h) for h in (3, 0, 5, 0)]),
+                         "lottery: boot harts seen {0, 3, 5} over 4 boots")
+        self.assertEqual(qemu.lottery_line([fake(0)] * 10),
+                         "lottery: the firmware picked hart 0 every time over 10 boots")
+
+
+class RunTests(TempDirCase):
+    """The real run path (log file, timeout, process group) with fake commands."""
+
+    def run_fake(self, script: str, timeout: float = 10, **kw):
+        cfg = qemu.Config(smp=4, timeout=timeout)
+        return qemu.run_config(cfg, str(self.tmp / "k.elf"), self.tmp / "logs",
+                               cmd=["sh", "-c", script], **kw)
+
+    def test_passing_run(self):
+        canned = self.tmp / "canned.log"
+        canned.write_text(PASSING_LOG)
+        r = self.run_fake(f"cat {shlex.quote(str(canned))}; echo oops >&2; exit 0")
+        self.assertTrue(r.passed, r.verdict.problems)
+        self.assertEqual(r.log_path, self.tmp / "logs" / "smp4-dynamic-plain.log")
+        self.assertIn("oops", r.log_path.read_text())          # stderr is captured too
+        line = qemu.format_run_line(r)
+        self.assertTrue(line.startswith("PASS smp4-dynamic-plain  boot-hart=2"), line)
+        self.assertIn("3 passed, 0 failed, 1 skipped", line)
+
+    def test_stdin_is_devnull(self):
+        r = self.run_fake("if read x; then echo got-input; else echo eof; fi")
+        self.assertIn("eof", r.log_path.read_text())
+
+    def test_hang_kills_process_group(self):
+        pidfile = self.tmp / "child.pid"
+        start = time.monotonic()
+        r = self.run_fake(f"echo booting; sleep 30 & echo $! > {pidfile}; wait", timeout=1)
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertFalse(r.passed)
+        self.assertEqual(r.verdict.problems[0], "hang after 1s")
+        self.assertEqual(r.cases_failed, 1)                     # non-case failure counts 1
+        child = int(pidfile.read_text())
+        for _ in range(50):                                     # the orphan is reaped by init
+            if not _alive(child):
+                break
+            time.sleep(0.05)
+        self.assertFalse(_alive(child), "sleep child survived the group kill")
+        details = "\n".join(qemu.format_details(r))
+        self.assertIn("last 1 log lines", details)
+        self.assertIn("| booting", details)
+
+    def test_console_flood_is_stopped(self):
+        log = self.tmp / "flood.log"
+        start = time.monotonic()
+        out = qemu.run_command(["sh", "-c", "while :; do echo spam spam spam; done"], log,
+                               timeout=30, max_log_bytes=20000)
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertTrue(out.flooded and not out.timed_out)
+        v = qemu.judge(qemu.parse_log(log.read_text()), out, 30)
+        self.assertTrue(v.reason.startswith("console flood"), v.reason)
+
+    def test_missing_binary(self):
+        r = qemu.run_config(qemu.Config(smp=1), "k.elf", self.tmp, cmd=[str(self.tmp / "nope")])
+        self.assertFalse(r.passed)
+        self.assertIn("could not start QEMU", r.verdict.reason)
+
+    def test_panic_symbolised(self):
+        fake = self.tmp / "addr2line"
+        fake.write_text("#!/bin/sh\n# fake: -f -p -e IMAGE ADDR...\nshift 4\n"
+                        "for a in \"$@\"; do echo \"fn_$a at kernel/x.c:7\"; done\n")
+        fake.chmod(0o755)
+        canned = self.tmp / "panic.log"
+        canned.write_text(PANIC_LOG)
+        r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 3", addr2line=str(fake))
+        self.assertEqual(r.backtrace[0], "#0 0x0000000080201234 fn_0x0000000080201234 at kernel/x.c:7")
+        self.assertEqual(len(r.backtrace), 3)
+        details = "\n".join(qemu.format_details(r))
+        self.assertIn("backtrace (k.elf):", details)
+        self.assertIn("fn_0x00000000802055aa at kernel/x.c:7", details)
+
+    def test_symbolise_without_tool(self):
+        out = qemu.symbolise(["0000000080201234"], "k.elf", addr2line=str(self.tmp / "nope"))
+        self.assertEqual(len(out), 1)
+        self.assertTrue(out[0].startswith("??"))
+
+
+class MatrixTests(unittest.TestCase):
+    def test_standard_matrix(self):
+        groups = matrix.expand(matrix.MATRIX)
+        names = [c.name for g in groups for c in g]
+        self.assertEqual(len(names), 23)
+        for n in ["smp1-dynamic-plain", "smp32-dynamic-plain", "smp4-jump-aia",
+                  "smp4-dynamic-aclint", "smp8-jump-aclint", "smp8-dynamic-aia",
+                  "smp8-dynamic-plain-r10", "smp128-dynamic-plain"]:
+            self.assertIn(n, names)
+        big, = [c for g in groups for c in g if c.smp == 128]
+        self.assertEqual((big.mem, big.effective_timeout), ("512M", 600))
+        self.assertEqual(sum(1 for g in groups if len(g) == 10), 1)
+
+    def test_only_exact(self):
+        rows = matrix.select(matrix.MATRIX, matrix.parse_only("SMP=4,FW=jump,IRQ=aia"))
+        self.assertEqual([c.name for g in matrix.expand(rows) for c in g], ["smp4-jump-aia"])
+        rows = matrix.select(matrix.MATRIX, matrix.parse_only("smp=8,fw=dynamic,irq=plain"))
+        self.assertEqual([c.name for g in matrix.expand(rows) for c in g], ["smp8-dynamic-plain"])
+        rows = matrix.select(matrix.MATRIX, matrix.parse_only("SMP=16,FW=jump,IRQ=plain"))
+        self.assertEqual([c.name for g in matrix.expand(rows) for c in g], ["smp16-jump-plain"])
+
+    def test_only_partial_and_empty_values(self):
+        rows = matrix.select(matrix.MATRIX, matrix.parse_only("SMP=4,FW=,IRQ="))
+        self.assertEqual(len(rows), 6)
+        with self.assertRaises(ValueError):
+            matrix.parse_only("SMP=4,CPU=x")
+        with self.assertRaises(ValueError):
+            matrix.parse_only("IRQ=gic")
+
+    def test_summary_last_line(self):
+        cfg = qemu.Config(smp=1)
+        log = qemu.parse_log(PASSING_LOG)
+        r = qemu.RunResult(cfg, "k", Path("x"), OK, log, qemu.judge(log, OK, 60), [])
+        lines = matrix.summary([[cfg]], {cfg.name: r}, extra_passed=10, extra_failed=2, elapsed=1)
+        self.assertEqual(lines[-1], "13 passed, 2 failed")
+
+
+def _alive(pid: int) -> bool:
+    """True if pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def main() -> int:
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and result.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
