@@ -129,7 +129,10 @@ class Qmp:
 def dump_via_opensbi(outdir, cfg):
     name, opt, extra, ncpus = cfg[0], cfg[1], cfg[2], cfg[3]
     path = os.path.join(outdir, name + ".dtb")
-    payload = os.path.join(outdir, "spin.bin")
+    # One payload file per configuration: the dumps run in parallel, and a
+    # shared file rewritten while another QEMU loads it gives that QEMU an
+    # empty payload.
+    payload = os.path.join(outdir, name + ".spin.bin")
     sock = os.path.join(outdir, name + ".qmp")
     with open(payload, "wb") as f:
         f.write(struct.pack("<I", 0x0000006F))  # j .
