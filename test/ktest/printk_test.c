@@ -10,10 +10,15 @@
 #include "smp.h"
 #include "smp_call.h"
 
-#define LINES_THREAD 30
-#define LINES_IRQ    10
-#define IRQ_BASE     50000
-#define PAYLOAD	     40
+/*
+ * About 240 thread lines in all, spread over the harts: every line is a
+ * hand-off of the (ticket) console lock, and with many harts on a 2-core
+ * host a hand-off waits for the next holder's vCPU to be scheduled.
+ */
+#define LINES_TOTAL 240
+static int lines_thread, lines_irq;
+#define IRQ_BASE 50000
+#define PAYLOAD	 40
 
 static int got_thread[NR_CPUS], got_irq[NR_CPUS], corrupt;
 
@@ -61,9 +66,9 @@ static void printer(void *arg)
 	int next = cpumask_next(me, cpu_online_mask);
 	if (next >= NR_CPUS)
 		next = cpumask_first(cpu_online_mask);
-	for (int n = 0; n < LINES_THREAD; n++) {
+	for (int n = 0; n < lines_thread; n++) {
 		print_line(me, n);
-		if (n < LINES_IRQ) /* the next hart prints one from its IPI handler */
+		if (n < lines_irq) /* the next hart prints one from its IPI handler */
 			smp_call_function_single(next, print_from_irq, (void *)(uintptr_t)n, true);
 	}
 }
@@ -74,16 +79,18 @@ static void printk_lines_never_interleave(struct ktest *t)
 	memset(got_thread, 0, sizeof(got_thread));
 	memset(got_irq, 0, sizeof(got_irq));
 	corrupt = 0;
+	lines_thread = max(3, LINES_TOTAL / num_online_cpus());
+	lines_irq = max(1, lines_thread / 3);
 	printk_set_hook(capture, NULL);
 	run_on_cpus(cpu_online_mask, printer, NULL);
 	printk_set_hook(NULL, NULL);
 
 	EXPECT_EQ(t, corrupt, 0);
 	for_each_online_cpu (cpu) {
-		EXPECT_EQ(t, got_thread[cpu], LINES_THREAD);
+		EXPECT_EQ(t, got_thread[cpu], lines_thread);
 		/* Each hart's IRQ lines come from its predecessor's calls (or its
 		 * own, alone: smp_call_function_single to self runs it inline). */
-		EXPECT_EQ(t, got_irq[cpu], LINES_IRQ);
+		EXPECT_EQ(t, got_irq[cpu], lines_irq);
 	}
 }
 
