@@ -25,7 +25,7 @@ PYTHON ?= python3
 ARCHFLAGS := -march=rv64imac -misa-spec=2.2 -mabi=lp64 -mcmodel=medany
 CFLAGS := $(ARCHFLAGS) -std=gnu11 -O2 -g -ffreestanding -fno-omit-frame-pointer \
 	-fno-stack-protector -fno-pie -Wall -Wextra -Werror -Wno-unused-parameter \
-	--specs=picolibc.specs -iquote include -MMD -MP
+	--specs=picolibc.specs -iquote include -iquote . -MMD -MP
 ASFLAGS := $(ARCHFLAGS) -iquote include -MMD -MP
 # Integer-only printf/scanf from picolibc: the kernel keeps floating point off.
 LDFLAGS := $(ARCHFLAGS) --specs=picolibc.specs -nostartfiles -T platform/kernel.ld \
@@ -33,7 +33,7 @@ LDFLAGS := $(ARCHFLAGS) --specs=picolibc.specs -nostartfiles -T platform/kernel.
 	-Wl,--gc-sections -Wl,--no-warn-rwx-segments
 LDLIBS := -lc -lgcc
 
-KERNEL_SRCS := $(wildcard sbi/*.c platform/*.c platform/*.S kernel/*.c)
+KERNEL_SRCS := $(wildcard sbi/*.c platform/*.c platform/*.S kernel/*.c kernel/sched/*.c)
 KERNEL_SRCS := $(filter-out kernel/image_default.c kernel/image_test.c,$(KERNEL_SRCS))
 TEST_SRCS := test/ktest.c $(wildcard test/ktest/*.c)
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
@@ -117,10 +117,12 @@ lint: | $(DEPS)
 
 # One configuration: make test SMP=4 FW=jump IRQ=aia. The whole matrix
 # otherwise (test/check.sh prints the closing "N passed, N failed").
+comma := ,
+ONLY := $(if $(filter command%,$(origin SMP) $(origin FW) $(origin IRQ)),\
+	SMP=$(SMP)$(comma)FW=$(FW)$(comma)IRQ=$(IRQ))
 test: all | $(DEPS)
-	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY='$(if $(filter command line,$(origin SMP) \
-		$(origin FW) $(origin IRQ)),SMP=$(SMP),FW=$(FW),IRQ=$(IRQ))' \
-		APPEND='$(APPEND)' sh test/check.sh
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY='$(strip $(ONLY))' APPEND='$(APPEND)' \
+		sh test/check.sh
 
 -include test/host/host.mk
 

@@ -145,8 +145,8 @@ static inline int cpumask_next(int cpu, const cpumask_t *m)
 extern cpumask_t cpu_possible_mask_bits, cpu_online_mask_bits;
 #define cpu_possible_mask	   (&cpu_possible_mask_bits)
 #define cpu_online_mask		   (&cpu_online_mask_bits)
-#define for_each_possible_cpu(cpu) for_each_cpu (cpu, cpu_possible_mask)
-#define for_each_online_cpu(cpu)   for_each_cpu (cpu, cpu_online_mask)
+#define for_each_possible_cpu(cpu) for_each_cpu(cpu, cpu_possible_mask)
+#define for_each_online_cpu(cpu)   for_each_cpu(cpu, cpu_online_mask)
 
 static inline bool cpu_online(int cpu)
 {

@@ -50,6 +50,8 @@ int vprintk(int level, const char *fmt, va_list ap);
 
 __noreturn __printf(1, 2) void panic(const char *fmt, ...);
 void dump_stack(void); /* backtrace of the caller */
+/* Called by panic() after the backtrace (at most 4: sched_show, ...). */
+void panic_register_notifier(void (*fn)(void));
 void __warn(const char *file, int line, unsigned long caller, const char *fmt, ...);
 
 #define BUG() panic("BUG at %s:%d", __FILE__, __LINE__)

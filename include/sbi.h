@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cpumask.h"
 
 #define SBI_EXT_LEGACY_PUTCHAR	  0x01
 #define SBI_EXT_BASE		  0x10
@@ -69,5 +70,8 @@ int sbi_hart_start(unsigned long hartid, unsigned long start_pa, unsigned long o
 int sbi_hart_get_status(unsigned long hartid); /* state >= 0, or -errno */
 int sbi_hart_stop(void);
 int sbi_system_reset(unsigned long type, unsigned long reason);
+void sbi_for_each_hart_window(const cpumask_t *mask,
+			      void (*fn)(unsigned long bits, unsigned long base, void *arg),
+			      void *arg);
 
 #endif

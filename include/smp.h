@@ -54,15 +54,11 @@ enum cpu_boot_state {
 
 void print_hart_table(void);
 
-/* Each hart's loop when it has nothing to do (kernel/idle.c). */
-__attribute__((noreturn)) void cpu_idle_loop(void);
-
 /*
- * Run fn(arg) in thread context (interrupts on, not in an interrupt) on
- * every online hart of @mask, the caller's own included, and wait for all
- * of them. Before the scheduler exists this is how work reaches the other
- * harts: their idle loops pick it up. -EBUSY if a hart is still busy with
- * earlier work; the caller must not hold a lock or have interrupts off.
+ * Run fn(arg) in thread context (a kernel thread bound to each online
+ * hart of @mask, the caller's own included) and wait until every one has
+ * returned. May sleep; -ENOMEM (and fn runs nowhere) if threads cannot
+ * be made.
  */
 int run_on_cpus(const cpumask_t *mask, void (*fn)(void *), void *arg);
 

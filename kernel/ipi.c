@@ -49,7 +49,7 @@ void ipi_init(void)
 		path = IPI_PATH_SSWI;
 	/* A direct path must reach every possible hart, or none use it. */
 	int cpu;
-	for_each_possible_cpu (cpu) {
+	for_each_possible_cpu(cpu) {
 		const struct dt_cpu *c = cpu_dt(cpu);
 		if ((path == IPI_PATH_IMSIC && c->imsic_s_index < 0) ||
 		    (path == IPI_PATH_SSWI && c->sswi_index < 0)) {
@@ -74,7 +74,7 @@ void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason)
 	int cpu;
 	/* The reason is visible before the doorbell: the fence in the
 	 * atomic (seq_cst) orders it before the MMIO or ecall below. */
-	for_each_cpu (cpu, mask)
+	for_each_cpu(cpu, mask)
 		__atomic_fetch_or(&per_cpu(ipi_pending, cpu), 1UL << reason, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(this_cpu_ptr(&ipi_sent), (unsigned long)cpumask_weight(mask),
 			   __ATOMIC_RELAXED);

@@ -13,6 +13,7 @@
 #include "ipi.h"
 #include "irqchip.h"
 #include "kernel.h"
+#include "kthread.h"
 #include "ktime.h"
 #include "mm.h"
 #include "percpu.h"
@@ -44,10 +45,16 @@ static void print_banner(void)
 static bool all_harts_have_sstc(void)
 {
 	int cpu;
-	for_each_possible_cpu (cpu)
+	for_each_possible_cpu(cpu)
 		if (!cpu_dt(cpu)->sstc)
 			return false;
 	return true;
+}
+
+static int init_thread(void *unused)
+{
+	image_main();
+	return 0;
 }
 
 void start_kernel(unsigned long hartid, const void *dtb)
@@ -88,8 +95,15 @@ void start_kernel(unsigned long hartid, const void *dtb)
 		dt.uart.present ? "ns16550a" : "SBI putchar");
 	local_irq_enable();
 
+	sched_init();
 	smp_boot_secondaries();
 	print_hart_table();
-	image_main();
-	cpu_idle_loop();
+
+	/* As Linux's rest_init(): the work goes to a thread, and this boot
+	 * context becomes CPU 0's idle task. */
+	struct task_struct *init = kthread_create(init_thread, NULL, "init");
+	if (!init)
+		panic("no memory for the init thread");
+	wake_up_process(init);
+	cpu_startup_entry();
 }

@@ -18,8 +18,11 @@
 #include "kernel.h"
 #include "ktime.h"
 #include "mm.h"
+#include "preempt.h"
 #include "riscv.h"
+#include "kthread.h"
 #include "sbi.h"
+#include "sched.h"
 #include "smp.h"
 
 struct boot_record hart_boot_records[NR_CPUS] __attribute__((section(".data")));
@@ -108,7 +111,7 @@ void secondary_start(unsigned long hartid, struct boot_record *rec)
 	local_irq_enable();
 	/* IPIs sent before we were STARTED were dropped by OpenSBI 1.1. */
 	ipi_interrupt();
-	cpu_idle_loop();
+	cpu_startup_entry();
 }
 
 static unsigned long alloc_overflow_stack(void)
@@ -125,6 +128,9 @@ void smp_boot_secondaries(void)
 	DECLARE_PER_CPU(unsigned long, overflow_stack_top);
 	uint64_t timeout = (uint64_t)timebase_hz * (5 + (unsigned)nr_cpu_ids / 4);
 
+	/* Everything the secondaries need is allocated before the first one
+	 * starts: unmapping a stack's guard page is then a local TLB flush,
+	 * with no shootdown racing harts that are still coming up. */
 	for (int cpu = 1; cpu < nr_cpu_ids; cpu++) {
 		struct boot_record *rec = &hart_boot_records[cpu];
 		void *stack = alloc_kernel_stack();
@@ -134,6 +140,9 @@ void smp_boot_secondaries(void)
 		rec->hartid = cpu_to_hartid(cpu);
 		rec->stack_top = (uintptr_t)stack + THREAD_SIZE - STACK_TOP_PAD;
 		rec->pcpu_offset = __per_cpu_offset[cpu];
+	}
+	for (int cpu = 1; cpu < nr_cpu_ids; cpu++) {
+		struct boot_record *rec = &hart_boot_records[cpu];
 		cpu_boot_state[cpu] = CPU_BOOT_STARTING;
 		__atomic_store_n(&rec->ready, 1, __ATOMIC_RELEASE);
 		int rc = sbi_hart_start(rec->hartid, (uintptr_t)secondary_entry, (uintptr_t)rec);
@@ -194,4 +203,56 @@ void print_hart_table(void)
 			       state_names[dt_state[i]], c->sstc ? "sstc" : "sbi",
 			       dt_state[i] == CPU_BOOT_ONLINE ? ipi_path_name() : "-", isa);
 	}
+}
+
+struct run_on_cpus {
+	void (*fn)(void *);
+	void *arg;
+	int pending;
+	struct completion done;
+};
+
+static int run_on_cpus_thread(void *data)
+{
+	struct run_on_cpus *r = data;
+	r->fn(r->arg);
+	if (__atomic_sub_fetch(&r->pending, 1, __ATOMIC_ACQ_REL) == 0)
+		complete(&r->done);
+	return 0;
+}
+
+int run_on_cpus(const cpumask_t *mask, void (*fn)(void *), void *arg)
+{
+	struct run_on_cpus r = {.fn = fn, .arg = arg, .pending = 0};
+	struct task_struct *threads[NR_CPUS];
+	int cpu, n = 0, rc = 0;
+
+	might_sleep();
+	init_completion(&r.done);
+	for_each_cpu(cpu, mask) {
+		if (!cpu_online(cpu))
+			continue;
+		struct task_struct *p =
+			kthread_create_on_cpu(run_on_cpus_thread, &r, cpu, "run/%u");
+		if (!p) {
+			rc = -ENOMEM;
+			break;
+		}
+		threads[n++] = p;
+	}
+	r.pending = n;
+	if (rc) { /* stop the ones made so far before they ever run fn */
+		for (int i = 0; i < n; i++)
+			kthread_stop(threads[i]);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		get_task_struct(threads[i]);
+		wake_up_process(threads[i]);
+	}
+	if (n)
+		wait_for_completion(&r.done);
+	for (int i = 0; i < n; i++)
+		kthread_reap(threads[i]); /* gone, stacks freed, when we return */
+	return 0;
 }

@@ -143,7 +143,7 @@ int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info
 		return -EDEADLK;
 	}
 	cpumask_clear(&ring);
-	for_each_cpu (cpu, &targets) {
+	for_each_cpu(cpu, &targets) {
 		struct call_single_data *csd = this_cpu_ptr(&csd_data[cpu]);
 		csd_lock_wait(csd);
 		csd->fn = fn;
@@ -156,7 +156,7 @@ int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info
 	if (!cpumask_empty(&ring))
 		send_ipi_mask(&ring, IPI_CALL_FUNCTION);
 	if (wait)
-		for_each_cpu (cpu, &targets)
+		for_each_cpu(cpu, &targets)
 			csd_lock_wait(this_cpu_ptr(&csd_data[cpu]));
 	preempt_enable();
 	return 0;

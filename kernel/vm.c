@@ -121,12 +121,23 @@ void paging_enable_this_cpu(void)
 	local_flush_tlb_all();
 }
 
-/* Drop va from every hart's TLB: the table is shared by all harts. */
+static void remote_sfence_window(unsigned long bits, unsigned long base, void *va)
+{
+	sbi_remote_sfence_vma(bits, base, (uintptr_t)va, PAGE_SIZE);
+}
+
+/* Drop va from every online hart's TLB: the table is shared by all. Harts
+ * not yet online flush their whole TLB when they turn paging on. */
 static void flush_tlb_kernel_page(uintptr_t va)
 {
+	cpumask_t others;
+	unsigned long flags = local_irq_save(); /* stay on this hart meanwhile */
 	local_flush_tlb_page(va);
-	if (num_online_cpus() > 1)
-		sbi_remote_sfence_vma(0, -1UL, va, PAGE_SIZE);
+	cpumask_copy(&others, cpu_online_mask);
+	cpumask_clear_cpu(smp_processor_id(), &others);
+	if (!cpumask_empty(&others))
+		sbi_for_each_hart_window(&others, remote_sfence_window, (void *)va);
+	local_irq_restore(flags);
 }
 
 void set_kernel_page_present(uintptr_t va, bool present)

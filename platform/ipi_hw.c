@@ -28,7 +28,7 @@ void ipi_hw_init(enum ipi_path path)
 	int cpu;
 	hw_path = path;
 	imsic_ipi_id = dt.imsic_s.ipi_id;
-	for_each_possible_cpu (cpu) {
+	for_each_possible_cpu(cpu) {
 		const struct dt_cpu *c = cpu_dt(cpu);
 		if (path == IPI_PATH_SSWI)
 			doorbell[cpu] = dt.aclint_sswi.base + 4UL * (unsigned)c->sswi_index;
@@ -76,26 +76,11 @@ void ipi_hw_clear(void)
 		csr_clear(sip, SIE_SSIE);
 }
 
-static void sbi_send_mask(const cpumask_t *mask)
+static void send_window(unsigned long bits, unsigned long base, void *arg)
 {
-	cpumask_t left;
-	cpumask_copy(&left, mask);
-	while (!cpumask_empty(&left)) {
-		unsigned long base = ~0UL, bits = 0;
-		int cpu;
-		for_each_cpu (cpu, &left)
-			base = min(base, cpu_to_hartid(cpu));
-		for_each_cpu (cpu, &left) {
-			unsigned long h = cpu_to_hartid(cpu);
-			if (h - base < 64) {
-				bits |= 1UL << (h - base);
-				cpumask_clear_cpu(cpu, &left);
-			}
-		}
-		int rc = sbi_send_ipi(bits, base);
-		if (rc)
-			pr_warn("ipi: sbi_send_ipi(0x%lx, %lu) failed: %d", bits, base, rc);
-	}
+	int rc = sbi_send_ipi(bits, base);
+	if (rc)
+		pr_warn("ipi: sbi_send_ipi(0x%lx, %lu) failed: %d", bits, base, rc);
 }
 
 void ipi_hw_send_mask(const cpumask_t *mask)
@@ -103,16 +88,16 @@ void ipi_hw_send_mask(const cpumask_t *mask)
 	int cpu;
 	switch (hw_path) {
 	case IPI_PATH_SBI:
-		sbi_send_mask(mask);
+		sbi_for_each_hart_window(mask, send_window, NULL);
 		break;
 	case IPI_PATH_SSWI:
 		io_wmb();
-		for_each_cpu (cpu, mask)
+		for_each_cpu(cpu, mask)
 			writel(1, doorbell[cpu]);
 		break;
 	case IPI_PATH_IMSIC:
 		io_wmb();
-		for_each_cpu (cpu, mask)
+		for_each_cpu(cpu, mask)
 			writel(imsic_ipi_id, doorbell[cpu]);
 		break;
 	}

@@ -12,6 +12,7 @@
 #include "percpu.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "timer.h"
 
 uint32_t timebase_hz = 10000000; /* QEMU virt's, until the DT says otherwise */
 volatile unsigned long jiffies;
@@ -83,6 +84,7 @@ void timer_interrupt(void)
 	this_cpu(tick_count)++;
 	if (smp_processor_id() == 0)
 		jiffies++;
+	run_local_timers();
 	if (scheduler_tick_hook)
 		scheduler_tick_hook();
 }

@@ -11,6 +11,7 @@
 #include "percpu.h"
 #include "preempt.h"
 #include "riscv.h"
+#include "sched.h"
 #include "ktime.h"
 #include "trap.h"
 
@@ -26,7 +27,6 @@ struct fault_catch {
 	bool irqs_on;
 };
 
-DEFINE_PER_CPU(struct fault_catch *, fault_catch);
 DEFINE_PER_CPU(unsigned long, overflow_stack_top); /* read by entry.S */
 DEFINE_PER_CPU(unsigned long, irq_count);
 /* Hook the scheduler installs: may switch tasks on the way out of an
@@ -71,10 +71,11 @@ void show_regs(const struct pt_regs *r)
 /* Resume the test that armed a fault catch on this hart, if any. */
 static void try_fault_catch(struct pt_regs *regs, bool overflow)
 {
-	struct fault_catch *fc = this_cpu(fault_catch);
+	struct task_struct *t = current; /* NULL before the scheduler exists */
+	struct fault_catch *fc = t ? t->fault_catch : NULL;
 	if (!fc)
 		return;
-	this_cpu(fault_catch) = NULL;
+	t->fault_catch = NULL;
 	fc->rec.cause = regs->cause;
 	fc->rec.tval = regs->tval;
 	fc->rec.epc = regs->epc;
@@ -88,10 +89,10 @@ bool call_catching_fault(void (*fn)(void *), void *arg, struct fault_record *rec
 	memset(&fc, 0, sizeof(fc));
 	fc.preempt = preempt_count();
 	fc.irqs_on = !irqs_disabled();
-	this_cpu(fault_catch) = &fc;
+	current->fault_catch = &fc; /* per task: it may migrate meanwhile */
 	if (setjmp(fc.env) == 0) {
 		fn(arg);
-		this_cpu(fault_catch) = NULL;
+		current->fault_catch = NULL;
 		return false;
 	}
 	/* Back from the trap handler, which left interrupts off. */

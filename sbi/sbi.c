@@ -5,6 +5,7 @@
 #include <errno.h>
 #include "kernel.h"
 #include "sbi.h"
+#include "smp.h"
 
 struct sbiret sbi_ecall(unsigned long ext, unsigned long fid, unsigned long a0, unsigned long a1,
 			unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
@@ -159,4 +160,30 @@ int sbi_hart_stop(void)
 int sbi_system_reset(unsigned long type, unsigned long reason)
 {
 	return sbi_err_to_errno(sbi_ecall(SBI_EXT_SRST, 0, type, reason, 0, 0, 0, 0).error);
+}
+
+/*
+ * SBI hart masks are one XLEN word relative to a base hart id: call
+ * fn(bits, base) once per window of 64 hart ids that holds a CPU of @mask.
+ */
+void sbi_for_each_hart_window(const cpumask_t *mask,
+			      void (*fn)(unsigned long bits, unsigned long base, void *arg),
+			      void *arg)
+{
+	cpumask_t left;
+	int cpu;
+	cpumask_copy(&left, mask);
+	while (!cpumask_empty(&left)) {
+		unsigned long base = ~0UL, bits = 0;
+		for_each_cpu(cpu, &left)
+			base = min(base, cpu_to_hartid(cpu));
+		for_each_cpu(cpu, &left) {
+			unsigned long h = cpu_to_hartid(cpu);
+			if (h - base < 64) {
+				bits |= 1UL << (h - base);
+				cpumask_clear_cpu(cpu, &left);
+			}
+		}
+		fn(bits, base, arg);
+	}
 }

@@ -61,7 +61,7 @@ static void boot_per_cpu_data_on_every_hart(struct ktest *t)
 static void boot_hsm_reports_started(struct ktest *t)
 {
 	int cpu;
-	for_each_online_cpu (cpu)
+	for_each_online_cpu(cpu)
 		EXPECT_EQ(t, sbi_hart_get_status(cpu_to_hartid(cpu)), SBI_HSM_STARTED);
 	/* A hart id that does not exist is refused, not started. */
 	EXPECT_LT(t, sbi_hart_start(100000, 0x80200000, 0), 0);
@@ -102,7 +102,7 @@ static void boot_cpumask_ops(struct ktest *t)
 	EXPECT_FALSE(t, cpumask_test_cpu(-1, &a));
 	EXPECT_FALSE(t, cpumask_test_cpu(NR_CPUS, &a));
 	int n = 0, cpu;
-	for_each_cpu (cpu, &a)
+	for_each_cpu(cpu, &a)
 		n++;
 	EXPECT_EQ(t, n, 2);
 }

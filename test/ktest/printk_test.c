@@ -86,7 +86,7 @@ static void printk_lines_never_interleave(struct ktest *t)
 	printk_set_hook(NULL, NULL);
 
 	EXPECT_EQ(t, corrupt, 0);
-	for_each_online_cpu (cpu) {
+	for_each_online_cpu(cpu) {
 		EXPECT_EQ(t, got_thread[cpu], lines_thread);
 		/* Each hart's IRQ lines come from its predecessor's calls (or its
 		 * own, alone: smp_call_function_single to self runs it inline). */

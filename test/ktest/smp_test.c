@@ -43,7 +43,7 @@ static void smp_call_many_reaches_each_hart_once(struct ktest *t)
 static void smp_call_single_waits_for_result(struct ktest *t)
 {
 	int cpu;
-	for_each_online_cpu (cpu) {
+	for_each_online_cpu(cpu) {
 		memset(ran, 0, sizeof(ran));
 		ASSERT_EQ(t, smp_call_function_single(cpu, report_self, NULL, true), 0);
 		EXPECT_EQ(t, ran[cpu], 1); /* visible as soon as the call returns */
@@ -92,7 +92,7 @@ static void storm(void *arg)
 		/* Skip a random peer every other round, so that senders
 		 * collide on targets in changing patterns. */
 		int skip = (int)(ktest_rand(&rng) % (unsigned)nr_cpu_ids);
-		for_each_online_cpu (cpu) {
+		for_each_online_cpu(cpu) {
 			if (cpu == me || (cpu == skip && r % 2))
 				continue;
 			struct call_single_data *csd =
@@ -127,14 +127,14 @@ static void smp_ipi_storm_loses_nothing(struct ktest *t)
 	uint64_t seed = ktest_rand(&t->rng);
 	unsigned long irqs_before = 0;
 	int cpu, s;
-	for_each_online_cpu (cpu)
+	for_each_online_cpu(cpu)
 		irqs_before += ipi_count_irqs(cpu);
 	EXPECT_EQ(t, run_on_cpus(cpu_online_mask, storm, &seed), 0);
 	kfree(storm_csds);
 	unsigned long total = 0, irqs = 0;
-	for_each_online_cpu (cpu) {
+	for_each_online_cpu(cpu) {
 		irqs += ipi_count_irqs(cpu);
-		for_each_online_cpu (s) {
+		for_each_online_cpu(s) {
 			if (s == cpu)
 				continue;
 			EXPECT_EQ(t, handled[cpu][s], sent[s][cpu]);

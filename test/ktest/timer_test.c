@@ -11,7 +11,7 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 {
 	static unsigned long start[NR_CPUS];
 	int cpu;
-	for_each_online_cpu (cpu)
+	for_each_online_cpu(cpu)
 		start[cpu] = READ_ONCE(per_cpu(tick_count, cpu));
 	unsigned long j0 = jiffies;
 	/* The host may run many harts on two cores: allow up to 20 s for
@@ -20,11 +20,11 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 	bool all;
 	do {
 		all = true;
-		for_each_online_cpu (cpu)
+		for_each_online_cpu(cpu)
 			if (READ_ONCE(per_cpu(tick_count, cpu)) < start[cpu] + 5)
 				all = false;
 	} while (!all && get_cycles() < deadline);
-	for_each_online_cpu (cpu)
+	for_each_online_cpu(cpu)
 		EXPECT_GE(t, READ_ONCE(per_cpu(tick_count, cpu)), start[cpu] + 5);
 	EXPECT_GT(t, jiffies, j0);
 }

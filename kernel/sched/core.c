@@ -1,0 +1,722 @@
+/*
+ * core.c - the class-ordered scheduler: wakeups, schedule(), the pick
+ * loop, affinity and policy changes.
+ *
+ * Locking (outer to inner): p->pi_lock, then rq->lock; two rq->locks in
+ * ascending CPU order. rq->lock is always taken with interrupts off. A
+ * task's ->cpu changes only with its pi_lock held and it off every
+ * runqueue (wakeup), or with its runqueue's lock held while it is
+ * TASK_ON_RQ_MIGRATING (moving a queued task).
+ *
+ * The runqueue lock is held across switch_to(): the next task releases
+ * it in finish_task_switch(), as Linux does. preempt_count is per hart
+ * and is the same (1: the rq lock) at every switch, so it needs no
+ * saving.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "console.h"
+#include "ipi.h"
+#include "kthread.h"
+#include "ktime.h"
+#include "mm.h"
+#include "preempt.h"
+#include "smp.h"
+#include "trap.h"
+#include "kernel/sched/internal.h"
+
+DEFINE_PER_CPU(struct rq, runqueues);
+DEFINE_PER_CPU(struct task_struct *, current_task);
+LIST_HEAD(task_list);
+DEFINE_SPINLOCK(tasklist_lock); /* task_list and pid allocation; leaf */
+static int next_pid = 1;
+static bool sched_running;
+
+extern struct task_struct *switch_to(struct task_struct *prev, struct task_struct *next);
+extern void (*scheduler_tick_hook)(void);
+extern void (*irq_exit_hook)(struct pt_regs *regs);
+extern void (*preempt_schedule_hook)(void);
+
+/* ---- locking helpers ---- */
+
+static struct rq *__task_rq_lock(struct task_struct *p);
+
+struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags)
+{
+	*flags = spin_lock_irqsave(&p->pi_lock);
+	return __task_rq_lock(p);
+}
+
+void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags)
+{
+	spin_unlock(&rq->lock);
+	spin_unlock_irqrestore(&p->pi_lock, flags);
+}
+
+/* Interrupts must be off. */
+void double_rq_lock(struct rq *a, struct rq *b)
+{
+	if (a == b) {
+		spin_lock(&a->lock);
+	} else if (a->cpu < b->cpu) {
+		spin_lock(&a->lock);
+		spin_lock(&b->lock);
+	} else {
+		spin_lock(&b->lock);
+		spin_lock(&a->lock);
+	}
+}
+
+void double_rq_unlock(struct rq *a, struct rq *b)
+{
+	spin_unlock(&a->lock);
+	if (a != b)
+		spin_unlock(&b->lock);
+}
+
+/* ---- queueing ---- */
+
+void activate_task(struct rq *rq, struct task_struct *p, int flags)
+{
+	p->sched_class->enqueue_task(rq, p, flags);
+	WRITE_ONCE(p->on_rq, TASK_ON_RQ_QUEUED);
+}
+
+void deactivate_task(struct rq *rq, struct task_struct *p, int flags)
+{
+	WRITE_ONCE(p->on_rq, (flags & DEQUEUE_MIGRATE) ? TASK_ON_RQ_MIGRATING : 0);
+	p->sched_class->dequeue_task(rq, p, flags);
+}
+
+void set_task_cpu(struct task_struct *p, int cpu)
+{
+	WRITE_ONCE(p->cpu, cpu);
+}
+
+bool task_allowed_on(const struct task_struct *p, int cpu)
+{
+	return cpumask_test_cpu(cpu, &p->cpus_allowed) && cpu_online(cpu);
+}
+
+/* Ask rq's running task to reschedule: a flag, and an IPI if remote. */
+void resched_curr(struct rq *rq)
+{
+	struct task_struct *curr = rq->curr;
+	if (READ_ONCE(curr->need_resched))
+		return;
+	WRITE_ONCE(curr->need_resched, 1);
+	if (rq->cpu != smp_processor_id())
+		send_ipi(rq->cpu, IPI_RESCHEDULE);
+}
+
+void check_preempt_curr(struct rq *rq, struct task_struct *p)
+{
+	if (p->sched_class == rq->curr->sched_class)
+		p->sched_class->check_preempt_curr(rq, p);
+	else if (sched_class_above(p->sched_class, rq->curr->sched_class))
+		resched_curr(rq);
+}
+
+/* The least loaded allowed online hart; used when prev_cpu will not do. */
+int select_fallback_rq(struct task_struct *p)
+{
+	int cpu, best = -1;
+	unsigned int best_load = ~0U;
+	for_each_cpu(cpu, &p->cpus_allowed) {
+		if (!cpu_online(cpu))
+			continue;
+		unsigned int load = READ_ONCE(cpu_rq(cpu)->nr_running);
+		if (load < best_load) {
+			best = cpu;
+			best_load = load;
+		}
+	}
+	return best >= 0 ? best : task_cpu(p);
+}
+
+static int select_task_rq(struct task_struct *p, int prev_cpu, int flags)
+{
+	int cpu = p->sched_class->select_task_rq(p, prev_cpu, flags);
+	if (!task_allowed_on(p, cpu))
+		cpu = select_fallback_rq(p);
+	return cpu;
+}
+
+/*
+ * Move a queued (not running) task to new_cpu. Called with rq->lock held
+ * (and p->pi_lock, or both rq locks); returns with new_cpu's rq locked
+ * instead of rq.
+ */
+struct rq *move_queued_task(struct rq *rq, struct task_struct *p, int new_cpu)
+{
+	deactivate_task(rq, p, DEQUEUE_MIGRATE);
+	set_task_cpu(p, new_cpu);
+	spin_unlock(&rq->lock);
+	rq = cpu_rq(new_cpu);
+	spin_lock(&rq->lock);
+	update_rq_clock(rq);
+	activate_task(rq, p, ENQUEUE_MIGRATED);
+	check_preempt_curr(rq, p);
+	return rq;
+}
+
+/* ---- wakeups ---- */
+
+/* Lock p's runqueue, following p if it moves meanwhile. p->pi_lock held. */
+static struct rq *__task_rq_lock(struct task_struct *p)
+{
+	for (;;) {
+		struct rq *rq = task_rq(p);
+		spin_lock(&rq->lock);
+		if (rq == task_rq(p) && READ_ONCE(p->on_rq) != TASK_ON_RQ_MIGRATING)
+			return rq;
+		spin_unlock(&rq->lock);
+		while (READ_ONCE(p->on_rq) == TASK_ON_RQ_MIGRATING)
+			cpu_relax();
+	}
+}
+
+/* p is still queued (it has not finished going to sleep, or it is being
+ * moved): just mark it running again. Caller holds p->pi_lock. */
+static bool ttwu_runnable(struct task_struct *p)
+{
+	struct rq *rq = __task_rq_lock(p);
+	bool ret = false;
+	if (task_on_rq_queued(p)) {
+		WRITE_ONCE(p->state, TASK_RUNNING);
+		if (!task_current(rq, p)) {
+			update_rq_clock(rq);
+			check_preempt_curr(rq, p);
+		}
+		ret = true;
+	}
+	spin_unlock(&rq->lock);
+	return ret;
+}
+
+static int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_flags)
+{
+	int success = 0;
+	unsigned long flags = spin_lock_irqsave(&p->pi_lock);
+
+	if (!(READ_ONCE(p->state) & state))
+		goto out;
+	success = 1;
+	smp_mb(); /* read on_rq after state (pairs with __schedule's dequeue) */
+	if (READ_ONCE(p->on_rq) && ttwu_runnable(p))
+		goto out;
+	/* Off every runqueue; wait until its old hart has switched away from
+	 * it, so that its saved context is complete before it runs again. */
+	while (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	int cpu = select_task_rq(p, task_cpu(p), wake_flags);
+	int flags_enq = ENQUEUE_WAKEUP;
+	if (cpu != task_cpu(p)) {
+		set_task_cpu(p, cpu);
+		flags_enq |= ENQUEUE_MIGRATED;
+	}
+	if (p->state == TASK_NEW)
+		flags_enq = ENQUEUE_NEW;
+	struct rq *rq = cpu_rq(cpu);
+	spin_lock(&rq->lock);
+	update_rq_clock(rq);
+	activate_task(rq, p, flags_enq);
+	WRITE_ONCE(p->state, TASK_RUNNING);
+	check_preempt_curr(rq, p);
+	spin_unlock(&rq->lock);
+out:
+	spin_unlock_irqrestore(&p->pi_lock, flags);
+	return success;
+}
+
+int wake_up_process(struct task_struct *p)
+{
+	return try_to_wake_up(p, TASK_NORMAL | TASK_NEW, 0);
+}
+
+int wake_up_state(struct task_struct *p, unsigned int state)
+{
+	return try_to_wake_up(p, state, 0);
+}
+
+/* ---- the pick loop ---- */
+
+/*
+ * Walk the classes from the highest and return the first task one of
+ * them offers. A class whose balance hook dropped rq->lock (and so may
+ * have let a higher class's task in) answers RETRY_TASK: start over.
+ * The idle class always has a task, so the walk always ends.
+ */
+static struct task_struct *pick_next_task(struct rq *rq)
+{
+	const struct sched_class *class;
+	struct task_struct *p;
+again:
+	for_each_class(class) {
+		p = class->pick_next_task(rq);
+		if (p == RETRY_TASK)
+			goto again;
+		if (p)
+			return p;
+	}
+	BUG(); /* the idle class always returns rq->idle */
+}
+
+static void finish_task_switch(struct task_struct *prev)
+{
+	struct rq *rq = this_rq();
+	long prev_state = READ_ONCE(prev->state);
+	/* From here on prev may run elsewhere: its context is saved. */
+	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	spin_unlock(&rq->lock);
+	local_irq_enable();
+	if (prev_state == TASK_DEAD)
+		put_task_struct(prev); /* the reference it ran on */
+}
+
+/* A new thread's first C code (ret_from_kthread): finish the switch. */
+void schedule_tail(struct task_struct *prev)
+{
+	finish_task_switch(prev);
+}
+
+static void __schedule(bool preempt)
+{
+	struct task_struct *prev, *next;
+	struct rq *rq;
+
+	local_irq_disable();
+	rq = this_rq();
+	prev = rq->curr;
+	spin_lock(&rq->lock);
+	update_rq_clock(rq);
+
+	if (!preempt && prev->state != TASK_RUNNING && task_on_rq_queued(prev))
+		deactivate_task(rq, prev, DEQUEUE_SLEEP);
+	WRITE_ONCE(prev->need_resched, 0);
+	prev->sched_class->put_prev_task(rq, prev);
+	next = pick_next_task(rq);
+
+	if (next != prev) {
+		rq->nr_switches++;
+		prev->nvcsw++;
+		WRITE_ONCE(next->on_cpu, 1);
+		rq->curr = next;
+		this_cpu(current_task) = next;
+		prev = switch_to(prev, next);
+		finish_task_switch(prev);
+	} else {
+		spin_unlock(&rq->lock);
+		local_irq_enable();
+	}
+}
+
+void schedule(void)
+{
+	struct task_struct *p = current;
+	if (unlikely(preempt_count() != 0 || irqs_disabled()) && p->state != TASK_DEAD) {
+		pr_err("BUG: scheduling while atomic: %s/%d, preempt_count 0x%x, irqs %s", p->comm,
+		       p->pid, preempt_count(), irqs_disabled() ? "off" : "on");
+		dump_stack();
+	}
+	do {
+		__schedule(false);
+	} while (READ_ONCE(current->need_resched));
+}
+
+void schedule_preempt_disabled(void)
+{
+	preempt_enable_no_resched();
+	schedule();
+	preempt_disable();
+}
+
+/* preempt_enable() dropped the count to 0 with a reschedule pending. */
+static void preempt_schedule_common(void)
+{
+	if (!sched_running || !READ_ONCE(current->need_resched) || in_irq())
+		return;
+	do {
+		__schedule(true);
+	} while (READ_ONCE(current->need_resched));
+}
+
+/* On the way out of an interrupt that hit with interrupts on. */
+static void preempt_schedule_irq(struct pt_regs *regs)
+{
+	if (!sched_running || preempt_count() != 0 || !READ_ONCE(current->need_resched))
+		return;
+	do {
+		__schedule(true); /* returns with interrupts on */
+		local_irq_disable();
+	} while (READ_ONCE(current->need_resched));
+}
+
+void yield(void)
+{
+	unsigned long flags = local_irq_save();
+	struct rq *rq = this_rq();
+	spin_lock(&rq->lock);
+	if (current->sched_class->yield_task)
+		current->sched_class->yield_task(rq);
+	spin_unlock(&rq->lock);
+	local_irq_restore(flags);
+	schedule();
+}
+
+/* ---- the tick ---- */
+
+static void scheduler_tick(void)
+{
+	struct rq *rq = this_rq();
+	spin_lock(&rq->lock);
+	update_rq_clock(rq);
+	rq->curr->sched_class->task_tick(rq, rq->curr);
+	spin_unlock(&rq->lock);
+	sched_balance_tick(rq);
+}
+
+/* ---- policy, nice, affinity ---- */
+
+/* Change p's class/priority under its rq lock, Linux's dequeue-change-
+ * enqueue dance (put_prev/set_next around it when p is running). */
+static void __setscheduler(struct rq *rq, struct task_struct *p, int policy, int prio, int nice)
+{
+	bool queued = task_on_rq_queued(p), running = task_current(rq, p);
+	const struct sched_class *old = p->sched_class;
+	if (queued)
+		deactivate_task(rq, p, 0);
+	if (running)
+		old->put_prev_task(rq, p);
+
+	p->policy = policy;
+	p->static_prio = NICE_TO_PRIO(nice);
+	p->se.weight = nice_to_weight(nice);
+	if (policy == SCHED_FIFO || policy == SCHED_RR) {
+		p->rt_priority = prio;
+		p->prio = MAX_RT_PRIO - 1 - prio;
+		p->sched_class = &rt_sched_class;
+	} else {
+		p->rt_priority = 0;
+		p->prio = p->static_prio;
+		p->sched_class = &fair_sched_class;
+	}
+	if (queued)
+		activate_task(rq, p, 0);
+	if (running)
+		p->sched_class->set_next_task(rq, p);
+	if (queued || running) {
+		if (running)
+			resched_curr(rq); /* let the pick loop decide afresh */
+		else
+			check_preempt_curr(rq, p);
+	}
+}
+
+int sched_setscheduler(struct task_struct *p, int policy, int prio)
+{
+	unsigned long flags;
+	if (!p || p->sched_class == &stop_sched_class || p->sched_class == &idle_sched_class)
+		return -EINVAL;
+	if (policy == SCHED_FIFO || policy == SCHED_RR) {
+		if (prio < 1 || prio > MAX_RT_PRIO - 1)
+			return -EINVAL;
+	} else if (policy == SCHED_NORMAL) {
+		if (prio != 0)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	struct rq *rq = task_rq_lock(p, &flags);
+	update_rq_clock(rq);
+	__setscheduler(rq, p, policy, prio, PRIO_TO_NICE(p->static_prio));
+	task_rq_unlock(rq, p, flags);
+	return 0;
+}
+
+int set_user_nice(struct task_struct *p, int nice)
+{
+	unsigned long flags;
+	if (!p || nice < -20 || nice > 19 || p->sched_class == &stop_sched_class ||
+	    p->sched_class == &idle_sched_class)
+		return -EINVAL;
+	struct rq *rq = task_rq_lock(p, &flags);
+	update_rq_clock(rq);
+	__setscheduler(rq, p, p->policy, p->rt_priority, nice);
+	task_rq_unlock(rq, p, flags);
+	return 0;
+}
+
+/*
+ * Running-task migration is provided by the stopper (kernel/stop_machine.c);
+ * until it is installed, moving a running task is not supported.
+ */
+int (*migrate_running_task_hook)(struct rq *rq, struct task_struct *p, unsigned long flags,
+				 int dest_cpu);
+
+int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
+{
+	unsigned long flags;
+	cpumask_t valid;
+	if (!p || !mask || !cpumask_and(&valid, mask, cpu_online_mask))
+		return -EINVAL;
+	if (p->kthread && kthread_is_per_cpu(p) && !cpumask_equal(mask, &p->cpus_allowed))
+		return -EINVAL;
+
+	struct rq *rq = task_rq_lock(p, &flags);
+	if (p->sched_class == &stop_sched_class || p->sched_class == &idle_sched_class) {
+		task_rq_unlock(rq, p, flags);
+		return -EINVAL;
+	}
+	cpumask_t old = p->cpus_allowed;
+	cpumask_copy(&p->cpus_allowed, mask);
+	p->nr_cpus_allowed = cpumask_weight(mask);
+	if (cpumask_test_cpu(task_cpu(p), &valid)) {
+		task_rq_unlock(rq, p, flags);
+		return 0; /* already somewhere allowed */
+	}
+	int dest = cpumask_first(&valid);
+	if (task_current(rq, p) || READ_ONCE(p->on_cpu)) {
+		if (migrate_running_task_hook)
+			return migrate_running_task_hook(rq, p, flags, dest); /* unlocks */
+		p->cpus_allowed = old; /* refused: leave the task as it was */
+		p->nr_cpus_allowed = cpumask_weight(&old);
+		task_rq_unlock(rq, p, flags);
+		pr_warn("set_cpus_allowed_ptr: %s/%d is running on cpu%d; moving a running task "
+			"needs the stopper (not available)",
+			p->comm, p->pid, task_cpu(p));
+		return -EBUSY;
+	}
+	if (task_on_rq_queued(p)) {
+		update_rq_clock(rq);
+		rq = move_queued_task(rq, p, dest);
+	} else {
+		set_task_cpu(p, dest); /* asleep: it wakes there */
+	}
+	task_rq_unlock(rq, p, flags);
+	return 0;
+}
+
+int sched_setaffinity(int pid, const cpumask_t *mask)
+{
+	struct task_struct *p = find_task_by_pid(pid);
+	if (!p)
+		return -ESRCH;
+	int rc = set_cpus_allowed_ptr(p, mask);
+	put_task_struct(p);
+	return rc;
+}
+
+struct task_struct *sched_get_stop_task(int cpu)
+{
+	return READ_ONCE(cpu_rq(cpu)->stop);
+}
+
+void sched_set_stop_task(int cpu, struct task_struct *stop)
+{
+	struct rq *rq = cpu_rq(cpu);
+	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	struct task_struct *old = rq->stop;
+	if (stop) {
+		stop->sched_class = &stop_sched_class;
+		stop->policy = SCHED_FIFO; /* what it looks like from outside */
+		stop->rt_priority = MAX_RT_PRIO - 1;
+		stop->prio = 0;
+	}
+	rq->stop = stop;
+	if (old && old != stop) {
+		old->sched_class = &rt_sched_class; /* as Linux does: demote */
+	}
+	spin_unlock_irqrestore(&rq->lock, flags);
+}
+
+/* ---- tasks ---- */
+
+void get_task_struct(struct task_struct *p)
+{
+	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void put_task_struct(struct task_struct *p)
+{
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	list_del_init(&p->tasks);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	free_kernel_stack(p->stack);
+	kfree(p->kthread);
+	kfree(p);
+}
+
+struct task_struct *find_task_by_pid(int pid)
+{
+	struct task_struct *p, *found = NULL;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	list_for_each_entry(p, &task_list, tasks) {
+		if (p->pid == pid && p->state != TASK_DEAD) {
+			get_task_struct(p);
+			found = p;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return found;
+}
+
+void sched_task_init(struct task_struct *p, const char *name)
+{
+	spin_lock_init(&p->pi_lock);
+	p->refcount = 1;
+	p->policy = SCHED_NORMAL;
+	p->static_prio = p->prio = DEFAULT_PRIO;
+	p->se.weight = nice_to_weight(0);
+	p->sched_class = &fair_sched_class;
+	INIT_LIST_HEAD(&p->rt.run_list);
+	cpumask_copy(&p->cpus_allowed, cpu_possible_mask);
+	p->nr_cpus_allowed = cpumask_weight(cpu_possible_mask);
+	strncpy(p->comm, name, TASK_COMM_LEN - 1);
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	p->pid = next_pid++;
+	list_add_tail(&p->tasks, &task_list);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+}
+
+void do_exit(int code)
+{
+	struct task_struct *p = current;
+	might_sleep();
+	kthread_exit_notify(p, code);
+	preempt_disable();
+	set_current_state(TASK_DEAD);
+	preempt_enable_no_resched();
+	__schedule(false);
+	BUG(); /* a dead task is never picked again */
+}
+
+/* ---- boot ---- */
+
+static struct task_struct *make_idle_task(int cpu)
+{
+	struct task_struct *idle = kzalloc(sizeof(*idle));
+	if (!idle)
+		panic("sched: no memory for cpu%d's idle task", cpu);
+	char name[TASK_COMM_LEN];
+	snprintf(name, sizeof(name), "swapper/%d", cpu);
+	sched_task_init(idle, name);
+	idle->pid = 0;
+	idle->sched_class = &idle_sched_class;
+	idle->policy = SCHED_IDLE;
+	idle->prio = MAX_PRIO;
+	cpumask_clear(&idle->cpus_allowed);
+	cpumask_set_cpu(cpu, &idle->cpus_allowed);
+	idle->nr_cpus_allowed = 1;
+	idle->cpu = cpu;
+	idle->on_cpu = 1;
+	return idle;
+}
+
+void sched_init(void)
+{
+	int cpu;
+	for_each_possible_cpu(cpu) {
+		struct rq *rq = cpu_rq(cpu);
+		spin_lock_init(&rq->lock);
+		rq->cpu = cpu;
+		init_cfs_rq(&rq->cfs);
+		init_rt_rq(&rq->rt);
+		rq->idle = make_idle_task(cpu);
+		rq->curr = rq->idle;
+		rq->balance_tick = (unsigned long)cpu;
+		per_cpu(current_task, cpu) = rq->idle;
+	}
+	scheduler_tick_hook = scheduler_tick;
+	irq_exit_hook = preempt_schedule_irq;
+	preempt_schedule_hook = preempt_schedule_common;
+	sched_running = true;
+	panic_register_notifier(sched_show);
+	pr_info("sched: classes stop > rt > fair > idle; %d runqueues", nr_cpu_ids);
+}
+
+/* The boot context of a hart is its idle task (pid 0, "swapper/N"). */
+void cpu_startup_entry(void)
+{
+	struct task_struct *idle = current;
+	for (;;) {
+		/* Check and sleep with interrupts masked: wfi still wakes on a
+		 * pending interrupt, which is taken once they are on again, so
+		 * a wakeup between the check and the wfi is never lost. */
+		local_irq_disable();
+		if (!READ_ONCE(idle->need_resched))
+			wfi();
+		local_irq_enable();
+		if (READ_ONCE(idle->need_resched))
+			schedule();
+	}
+}
+
+void sched_rq_stats(int cpu, struct rq_stats *st)
+{
+	struct rq *rq = cpu_rq(cpu);
+	st->nr_running = (int)READ_ONCE(rq->nr_running);
+	st->nr_stop = rq->stop && task_on_rq_queued(rq->stop);
+	st->nr_rt = (int)READ_ONCE(rq->rt.nr_running);
+	st->nr_fair = (int)READ_ONCE(rq->cfs.nr_running);
+	st->curr = READ_ONCE(rq->curr);
+	st->nr_switches = READ_ONCE(rq->nr_switches);
+}
+
+static const char *state_name(long state)
+{
+	switch (state) {
+	case TASK_RUNNING:
+		return "R";
+	case TASK_INTERRUPTIBLE:
+		return "S";
+	case TASK_UNINTERRUPTIBLE:
+		return "D";
+	case TASK_PARKED:
+		return "P";
+	case TASK_DEAD:
+		return "X";
+	case TASK_NEW:
+		return "N";
+	default:
+		return "?";
+	}
+}
+
+void sched_show_task(const struct task_struct *p)
+{
+	char mask[40];
+	console_printf("    %5d %-16s cpu%-3d %-5s %-6s prio %3d %s %8lu us  cpus %s\n", p->pid,
+		       p->comm, task_cpu(p), p->sched_class->name,
+		       p->policy == SCHED_FIFO	 ? "FIFO"
+		       : p->policy == SCHED_RR	 ? "RR"
+		       : p->policy == SCHED_IDLE ? "IDLE"
+						 : "OTHER",
+		       p->prio, state_name(p->state),
+		       (unsigned long)(ticks_to_ns(p->sum_exec_runtime) / 1000),
+		       cpumask_format(&p->cpus_allowed, mask, sizeof(mask)));
+}
+
+/* Every hart's runqueue by class. Reads without locks: for panics too. */
+void sched_show(void)
+{
+	int cpu;
+	for_each_online_cpu(cpu) {
+		struct rq_stats st;
+		sched_rq_stats(cpu, &st);
+		console_printf("  cpu%d (hart %lu): curr %s/%d, running %d: stop %d rt %d fair %d, "
+			       "%lu switches\n",
+			       cpu, cpu_to_hartid(cpu), st.curr ? st.curr->comm : "?",
+			       st.curr ? st.curr->pid : -1, st.nr_running, st.nr_stop, st.nr_rt,
+			       st.nr_fair, st.nr_switches);
+	}
+	struct task_struct *p;
+	if (!spin_trylock(&tasklist_lock))
+		return; /* a panic while it is held: skip the task list */
+	list_for_each_entry(p, &task_list, tasks)
+		sched_show_task(p);
+	spin_unlock(&tasklist_lock);
+}

@@ -1,0 +1,137 @@
+/*
+ * kernel/sched/internal.h - the scheduler's insides: runqueues and classes.
+ *
+ * One struct rq per hart, guarded by rq->lock (interrupts off). The
+ * classes are linked highest first; for_each_class() walks them in that
+ * order, which is the whole of the "stop class preempts everything" rule:
+ * pick_next_task() returns the first task a class offers.
+ */
+#ifndef HARTSTOP_SCHED_INTERNAL_H
+#define HARTSTOP_SCHED_INTERNAL_H
+
+#include "kernel.h"
+#include "sched.h"
+
+struct cfs_rq {
+	struct avl_node *root;      /* runnable fair tasks but curr, by vruntime */
+	struct sched_entity *leftmost; /* cached minimum of the tree */
+	struct sched_entity *curr;  /* the fair task on the hart, out of the tree */
+	uint64_t min_vruntime;      /* monotonic floor of every vruntime here */
+	unsigned long load;         /* sum of queued weights (curr included) */
+	unsigned int nr_running;    /* queued fair tasks, curr included */
+	uint64_t seq;
+};
+
+struct rt_rq {
+	unsigned long bitmap[2];            /* bit p: queue[p] is not empty */
+	struct list_head queue[MAX_RT_PRIO];
+	unsigned int nr_running;
+};
+
+struct rq {
+	spinlock_t lock;
+	int cpu;
+	unsigned int nr_running;    /* every queued task but idle */
+	struct task_struct *curr, *idle, *stop;
+	struct cfs_rq cfs;
+	struct rt_rq rt;
+	uint64_t clock;             /* time CSR, updated under the lock */
+	unsigned long nr_switches;
+	unsigned long balance_tick; /* jiffies of the next periodic balance */
+	int active_balance;         /* a push of the running task is queued */
+};
+
+DECLARE_PER_CPU(struct rq, runqueues);
+#define cpu_rq(cpu) (&per_cpu(runqueues, (cpu)))
+#define this_rq() this_cpu_ptr(&runqueues)
+#define task_rq(p) cpu_rq(task_cpu(p))
+
+#define ENQUEUE_WAKEUP 0x01
+#define ENQUEUE_MIGRATED 0x02
+#define ENQUEUE_NEW 0x04
+#define DEQUEUE_SLEEP 0x01
+#define DEQUEUE_MIGRATE 0x02
+
+#define RETRY_TASK ((struct task_struct *)-1UL)
+
+struct sched_class {
+	const struct sched_class *next; /* the next lower class */
+	const char *name;
+	void (*enqueue_task)(struct rq *rq, struct task_struct *p, int flags);
+	void (*dequeue_task)(struct rq *rq, struct task_struct *p, int flags);
+	void (*yield_task)(struct rq *rq);
+	void (*check_preempt_curr)(struct rq *rq, struct task_struct *p);
+	/* Return the task to run, made the class's current; or NULL; or
+	 * RETRY_TASK when the class's balance hook dropped rq->lock and the
+	 * walk must start again from the highest class. */
+	struct task_struct *(*pick_next_task)(struct rq *rq);
+	void (*put_prev_task)(struct rq *rq, struct task_struct *p);
+	void (*set_next_task)(struct rq *rq, struct task_struct *p);
+	/* Pull work from elsewhere before picking (may drop rq->lock). */
+	int (*balance)(struct rq *rq);
+	int (*select_task_rq)(struct task_struct *p, int prev_cpu, int flags);
+	void (*task_tick)(struct rq *rq, struct task_struct *p);
+	void (*update_curr)(struct rq *rq);
+};
+
+extern const struct sched_class stop_sched_class, rt_sched_class, fair_sched_class,
+	idle_sched_class;
+#define sched_class_highest (&stop_sched_class)
+#define for_each_class(class) for (class = sched_class_highest; class; class = class->next)
+
+/* Is class a above class b? (walk order) */
+static inline bool sched_class_above(const struct sched_class *a, const struct sched_class *b)
+{
+	for (const struct sched_class *c = a->next; c; c = c->next)
+		if (c == b)
+			return true;
+	return false;
+}
+
+static inline bool task_on_rq_queued(const struct task_struct *p)
+{
+	return p->on_rq == TASK_ON_RQ_QUEUED;
+}
+
+static inline bool task_current(const struct rq *rq, const struct task_struct *p)
+{
+	return rq->curr == p;
+}
+
+static inline void update_rq_clock(struct rq *rq)
+{
+	rq->clock = get_cycles();
+}
+
+void resched_curr(struct rq *rq);
+void activate_task(struct rq *rq, struct task_struct *p, int flags);
+void deactivate_task(struct rq *rq, struct task_struct *p, int flags);
+void set_task_cpu(struct task_struct *p, int cpu);
+void check_preempt_curr(struct rq *rq, struct task_struct *p);
+void double_rq_lock(struct rq *a, struct rq *b);
+void double_rq_unlock(struct rq *a, struct rq *b);
+struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags);
+void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags);
+bool task_allowed_on(const struct task_struct *p, int cpu);
+int select_fallback_rq(struct task_struct *p);
+struct rq *move_queued_task(struct rq *rq, struct task_struct *p, int new_cpu);
+
+/* fair.c */
+void init_cfs_rq(struct cfs_rq *cfs);
+unsigned long nice_to_weight(int nice);
+void sched_balance_tick(struct rq *rq);
+bool can_migrate_task(const struct task_struct *p, int dst_cpu);
+/* Set by the stopper code: push the running task of @rq elsewhere. */
+extern bool (*active_balance_hook)(struct rq *busiest, int this_cpu);
+
+/* rt.c */
+void init_rt_rq(struct rt_rq *rt);
+
+/* A tiny AVL tree keyed by the fair class's (vruntime, seq). */
+void avl_insert(struct avl_node **root, struct avl_node *n,
+		bool (*less)(const struct avl_node *, const struct avl_node *));
+void avl_erase(struct avl_node **root, struct avl_node *n,
+	       bool (*less)(const struct avl_node *, const struct avl_node *));
+struct avl_node *avl_first(struct avl_node *root);
+
+#endif

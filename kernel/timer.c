@@ -1,0 +1,153 @@
+/*
+ * timer.c - per-hart timer lists run from the tick, schedule_timeout()
+ * and msleep().
+ *
+ * Each hart keeps an unsorted list under its own lock (interrupts off);
+ * the tick walks it. Fine for the handful of timers this kernel arms.
+ * Lock order: a timer base lock is a leaf apart from what the timer
+ * function takes (it runs after the lock is dropped).
+ */
+#include "kernel.h"
+#include "ktime.h"
+#include "percpu.h"
+#include "preempt.h"
+#include "sched.h"
+#include "smp.h"
+#include "spinlock.h"
+#include "timer.h"
+
+struct timer_base {
+	spinlock_t lock;
+	struct list_head timers;
+	struct timer_list *running; /* whose function runs now (del_timer_sync) */
+	bool ready;
+};
+DEFINE_PER_CPU(struct timer_base, timer_bases);
+
+static struct timer_base *base_of(int cpu)
+{
+	struct timer_base *b = per_cpu_ptr(&timer_bases, cpu);
+	if (!b->ready) { /* zeroed per-cpu data: set up on first use, own hart only */
+		spin_lock_init(&b->lock);
+		INIT_LIST_HEAD(&b->timers);
+		b->ready = true;
+	}
+	return b;
+}
+
+unsigned long msecs_to_jiffies(unsigned int ms)
+{
+	return ((unsigned long)ms * HZ + 999) / 1000;
+}
+
+void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
+{
+	INIT_LIST_HEAD(&t->entry);
+	t->function = fn;
+	t->cpu = -1;
+}
+
+void add_timer(struct timer_list *t)
+{
+	unsigned long flags = local_irq_save();
+	int cpu = smp_processor_id();
+	struct timer_base *b = base_of(cpu);
+	spin_lock(&b->lock);
+	t->cpu = cpu;
+	list_add_tail(&t->entry, &b->timers);
+	spin_unlock(&b->lock);
+	local_irq_restore(flags);
+}
+
+bool del_timer(struct timer_list *t)
+{
+	int cpu = READ_ONCE(t->cpu);
+	if (cpu < 0)
+		return false;
+	struct timer_base *b = per_cpu_ptr(&timer_bases, cpu);
+	unsigned long flags = spin_lock_irqsave(&b->lock);
+	bool pending = t->cpu == cpu && !list_empty(&t->entry);
+	if (pending) {
+		list_del_init(&t->entry);
+		t->cpu = -1;
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
+	return pending;
+}
+
+void run_local_timers(void)
+{
+	struct timer_base *b = base_of(smp_processor_id());
+	for (;;) {
+		struct timer_list *t, *due = NULL;
+		spin_lock(&b->lock);
+		list_for_each_entry(t, &b->timers, entry) {
+			if ((long)(jiffies - t->expires) >= 0) {
+				due = t;
+				break;
+			}
+		}
+		if (due) {
+			list_del_init(&due->entry);
+			due->cpu = -1;
+		}
+		WRITE_ONCE(b->running, due);
+		spin_unlock(&b->lock);
+		if (!due)
+			return;
+		due->function(due);
+		__atomic_store_n(&b->running, NULL, __ATOMIC_RELEASE);
+	}
+}
+
+/* del_timer(), and wait for its function if it is running right now:
+ * after this returns the timer (and what it points to) may be freed. */
+bool del_timer_sync(struct timer_list *t, int armed_cpu)
+{
+	bool pending = del_timer(t);
+	struct timer_base *b = per_cpu_ptr(&timer_bases, armed_cpu);
+	while (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE) == t)
+		cpu_relax();
+	return pending;
+}
+
+struct sleeper {
+	struct timer_list timer;
+	struct task_struct *task;
+};
+
+static void wake_sleeper(struct timer_list *t)
+{
+	wake_up_process(container_of(t, struct sleeper, timer)->task);
+}
+
+/* Sleep (in the state the caller set) for up to `ticks`; returns the
+ * ticks left if woken early, else 0. */
+long schedule_timeout(long ticks)
+{
+	struct sleeper s;
+	might_sleep();
+	if (ticks <= 0) {
+		__set_current_state(TASK_RUNNING);
+		return 0;
+	}
+	unsigned long expire = jiffies + (unsigned long)ticks;
+	timer_setup(&s.timer, wake_sleeper);
+	s.task = current;
+	s.timer.expires = expire;
+	add_timer(&s.timer);
+	int armed_cpu = s.timer.cpu;
+	schedule();
+	del_timer_sync(&s.timer, armed_cpu);
+	long left = (long)(expire - jiffies);
+	return left > 0 ? left : 0;
+}
+
+void msleep(unsigned int ms)
+{
+	long left = (long)msecs_to_jiffies(ms) + 1;
+	while (left > 0) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		left = schedule_timeout(left);
+	}
+}

@@ -1,0 +1,87 @@
+/*
+ * sched_helpers.h - small helpers shared by the sched* suites.
+ */
+#ifndef HARTSTOP_TEST_SCHED_HELPERS_H
+#define HARTSTOP_TEST_SCHED_HELPERS_H
+
+#include "ktest.h"
+#include "kthread.h"
+#include "ktime.h"
+#include "riscv.h"
+#include "sched.h"
+#include "smp.h"
+#include "timer.h"
+
+/* An order log: tasks append small integers; tests compare sequences. */
+struct order_log {
+	int n;
+	int v[32];
+};
+
+static inline void order_log_add(struct order_log *l, int v)
+{
+	int i = __atomic_fetch_add(&l->n, 1, __ATOMIC_SEQ_CST);
+	if (i < 32)
+		l->v[i] = v;
+}
+
+/* The hart the single-hart tests use: the last online one (the init
+ * thread and the console are busiest on CPU 0). */
+static inline int test_hart(void)
+{
+	int cpu, last = 0;
+	for_each_online_cpu(cpu)
+		last = cpu;
+	return last;
+}
+
+/*
+ * For tests that hog a hart until told to stop: pin the calling test
+ * thread to the hart it is on (no move needed, so this works without the
+ * stopper) and return another online hart for the hogs, or -1 if there
+ * is none. unpin_self() undoes the pinning.
+ */
+static inline int pin_self_pick_other(void)
+{
+	cpumask_t me;
+	int self = smp_processor_id(), cpu, other = -1;
+	cpumask_clear(&me);
+	cpumask_set_cpu(self, &me);
+	if (set_cpus_allowed_ptr(current, &me) != 0)
+		return -1;
+	self = smp_processor_id(); /* now it stays */
+	for_each_online_cpu(cpu)
+		if (cpu != self)
+			other = cpu;
+	return other;
+}
+
+static inline void unpin_self(void)
+{
+	set_cpus_allowed_ptr(current, cpu_online_mask);
+}
+
+/* Wait (sleeping) until *flag is non-zero or `seconds` pass. */
+static inline bool wait_flag(volatile int *flag, unsigned seconds)
+{
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * seconds;
+	while (!*flag) {
+		if (get_cycles() > deadline)
+			return false;
+		msleep(1);
+	}
+	return true;
+}
+
+/* A bound thread that starts at once; the caller holds a reference. */
+static inline struct task_struct *start_on(int (*fn)(void *), void *arg, int cpu, const char *name)
+{
+	struct task_struct *p = kthread_create_on_cpu(fn, arg, cpu, name);
+	if (p) {
+		get_task_struct(p);
+		wake_up_process(p);
+	}
+	return p;
+}
+
+#endif
