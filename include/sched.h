@@ -76,6 +76,7 @@ struct task_struct {
 	int on_cpu;	     /* running, or being switched out (release in finish_task_switch) */
 	int cpu;	     /* runqueue it is on or will wake on */
 	int need_resched;    /* set by resched_curr() on the running task */
+	unsigned int preempt_saved; /* the hart\'s preempt_count while switched out */
 	const struct sched_class *sched_class;
 	int policy;
 	int prio;	 /* effective: 0..99 rt, 100..139 fair */
@@ -92,12 +93,12 @@ struct task_struct {
 	int refcount;
 	int pid;
 	char comm[TASK_COMM_LEN];
-	void *stack;		 /* THREAD_SIZE block, guard page lowest */
-	struct list_head tasks;	 /* on the global task list (tasklist_lock) */
-	struct kthread *kthread; /* kthread state, NULL for idle tasks */
-	bool in_stop_fn;	 /* set while the stopper runs a stop fn */
-	void *fault_catch;	 /* tests: an armed expected-fault catch (trap.c) */
-	int migration_pending;	 /* see kernel/stop_machine.c (later) */
+	void *stack;			 /* THREAD_SIZE block, guard page lowest */
+	struct list_head tasks;		 /* on the global task list (tasklist_lock) */
+	struct kthread *kthread;	 /* kthread state, NULL for idle tasks */
+	bool in_stop_fn;		 /* set while the stopper runs a stop fn */
+	void *fault_catch;		 /* tests: an armed expected-fault catch (trap.c) */
+	unsigned long migration_pending; /* a running-task move in flight (stop_machine.c) */
 };
 
 #define TASK_ON_RQ_QUEUED    1
@@ -131,7 +132,7 @@ int sched_setscheduler(struct task_struct *p, int policy, int prio);
 int set_user_nice(struct task_struct *p, int nice);
 int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask);
 int sched_setaffinity(int pid, const cpumask_t *mask);
-void sched_set_stop_task(int cpu, struct task_struct *stop);
+int sched_set_stop_task(int cpu, struct task_struct *stop);
 struct task_struct *sched_get_stop_task(int cpu);
 void sched_show(void); /* every hart's runqueue, by class */
 void sched_show_task(const struct task_struct *p);

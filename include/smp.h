@@ -27,6 +27,7 @@ struct boot_record {
 extern struct boot_record hart_boot_records[NR_CPUS];
 
 extern unsigned long cpu_hartid[NR_CPUS];
+extern unsigned long boot_hartid;
 extern int nr_cpu_ids; /* possible CPUs: 1 + the other usable DT harts */
 extern struct dt_info dt;
 

@@ -79,6 +79,7 @@ static struct task_struct *create(int (*fn)(void *), void *data, const char *nam
 	p->stack = stack;
 	sched_task_init(p, name);
 	p->state = TASK_NEW;
+	p->preempt_saved = 1; /* the rq lock, dropped in schedule_tail() */
 	p->cpu = smp_processor_id();
 	/* First switch_to() into it "returns" to ret_from_kthread. */
 	p->ctx.ra = (unsigned long)ret_from_kthread;
@@ -102,18 +103,22 @@ struct task_struct *kthread_create(int (*fn)(void *), void *data, const char *na
 
 void kthread_bind(struct task_struct *p, int cpu)
 {
-	unsigned long flags = spin_lock_irqsave(&p->pi_lock);
-	if (WARN(p->state != TASK_NEW && p->state != TASK_PARKED &&
-			 p->state != TASK_UNINTERRUPTIBLE,
+	unsigned long flags;
+	struct rq *rq = task_rq_lock(p, &flags);
+	/* Only a thread that is not running may be bound: it then starts (or
+	 * resumes) on cpu. A queued one is refused: it could be running next. */
+	if (WARN(p->on_rq || READ_ONCE(p->on_cpu) ||
+			 (p->state != TASK_NEW && p->state != TASK_PARKED &&
+			  p->state != TASK_UNINTERRUPTIBLE),
 		 "kthread_bind(%s): not a new or parked thread", p->comm)) {
-		spin_unlock_irqrestore(&p->pi_lock, flags);
+		task_rq_unlock(rq, p, flags);
 		return;
 	}
 	cpumask_clear(&p->cpus_allowed);
 	cpumask_set_cpu(cpu, &p->cpus_allowed);
 	p->nr_cpus_allowed = 1;
 	set_task_cpu(p, cpu);
-	spin_unlock_irqrestore(&p->pi_lock, flags);
+	task_rq_unlock(rq, p, flags);
 }
 
 struct task_struct *kthread_create_on_cpu(int (*fn)(void *), void *data, int cpu,

@@ -20,6 +20,7 @@
 #include "riscv.h"
 #include "sbi.h"
 #include "smp.h"
+#include "stop_machine.h"
 
 #define HARTSTOP_VERSION "0.1"
 
@@ -98,6 +99,7 @@ void start_kernel(unsigned long hartid, const void *dtb)
 	sched_init();
 	smp_boot_secondaries();
 	print_hart_table();
+	cpu_stop_init();
 
 	/* As Linux's rest_init(): the work goes to a thread, and this boot
 	 * context becomes CPU 0's idle task. */

@@ -28,6 +28,7 @@
 struct boot_record hart_boot_records[NR_CPUS] __attribute__((section(".data")));
 unsigned int boot_lottery __attribute__((section(".data")));
 unsigned long cpu_hartid[NR_CPUS];
+unsigned long boot_hartid; /* a0 at entry: the hart OpenSBI picked */
 int nr_cpu_ids = 1;
 cpumask_t cpu_possible_mask_bits, cpu_online_mask_bits;
 struct dt_info dt;
@@ -56,15 +57,16 @@ bool smp_is_up(void)
 	return smp_up;
 }
 
-void smp_setup_cpus(unsigned long boot_hartid)
+void smp_setup_cpus(unsigned long hartid)
 {
+	boot_hartid = hartid;
+	cpu_hartid[0] = hartid;
 	int boot_idx = -1;
 	for (int i = 0; i < dt.ncpus; i++)
 		if (dt.cpus[i].hartid == boot_hartid)
 			boot_idx = i;
 	if (boot_idx < 0)
 		panic("smp: the boot hart %lu is not in the device tree", boot_hartid);
-	cpu_hartid[0] = boot_hartid;
 	cpu_dt_index[0] = boot_idx;
 	dt_state[boot_idx] = CPU_BOOT_ONLINE;
 	cpumask_set_cpu(0, cpu_possible_mask);

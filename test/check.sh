@@ -39,6 +39,6 @@ add_counts "$BUILD/test/host.log"
 
 echo "== QEMU matrix"
 # shellcheck disable=SC2086
-$PYTHON test/matrix.py --image "$BUILD/hartstop-test.elf" \
+$PYTHON test/matrix.py --image "$BUILD/hartstop-test.elf" --log-dir "$BUILD/test/logs" \
 	${ONLY:+--only "$ONLY"} ${APPEND:+--append "$APPEND"} \
 	--extra-passed "$passed" --extra-failed "$failed"

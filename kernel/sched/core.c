@@ -9,9 +9,10 @@
  * TASK_ON_RQ_MIGRATING (moving a queued task).
  *
  * The runqueue lock is held across switch_to(): the next task releases
- * it in finish_task_switch(), as Linux does. preempt_count is per hart
- * and is the same (1: the rq lock) at every switch, so it needs no
- * saving.
+ * it in finish_task_switch(), as Linux does. preempt_count is per hart;
+ * a task switched out from a preemption carries one more count than one
+ * that called schedule(), so each task saves the hart's count when it
+ * switches out and puts it back when it resumes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -277,6 +278,7 @@ static void finish_task_switch(struct task_struct *prev)
 /* A new thread's first C code (ret_from_kthread): finish the switch. */
 void schedule_tail(struct task_struct *prev)
 {
+	this_cpu(__preempt_count) = current->preempt_saved; /* 1: the rq lock */
 	finish_task_switch(prev);
 }
 
@@ -303,7 +305,9 @@ static void __schedule(bool preempt)
 		WRITE_ONCE(next->on_cpu, 1);
 		rq->curr = next;
 		this_cpu(current_task) = next;
+		prev->preempt_saved = preempt_count();
 		prev = switch_to(prev, next);
+		this_cpu(__preempt_count) = current->preempt_saved;
 		finish_task_switch(prev);
 	} else {
 		spin_unlock(&rq->lock);
@@ -337,7 +341,11 @@ static void preempt_schedule_common(void)
 	if (!sched_running || !READ_ONCE(current->need_resched) || in_irq())
 		return;
 	do {
+		/* Counted: an interrupt on the way back must not preempt us
+		 * again from inside this loop (nesting without bound). */
+		preempt_count_add(1);
 		__schedule(true);
+		preempt_count_sub(1);
 	} while (READ_ONCE(current->need_resched));
 }
 
@@ -347,8 +355,13 @@ static void preempt_schedule_irq(struct pt_regs *regs)
 	if (!sched_running || preempt_count() != 0 || !READ_ONCE(current->need_resched))
 		return;
 	do {
+		/* As Linux's preempt_schedule_irq(): counted, so that the
+		 * interrupts taken once __schedule() turned them back on do not
+		 * preempt again on their way out, stacking frames without bound. */
+		preempt_count_add(1);
 		__schedule(true); /* returns with interrupts on */
 		local_irq_disable();
+		preempt_count_sub(1);
 	} while (READ_ONCE(current->need_resched));
 }
 
@@ -366,6 +379,8 @@ void yield(void)
 
 /* ---- the tick ---- */
 
+void (*stop_tick_hook)(void); /* the stopper's watchdog (stop_machine.c) */
+
 static void scheduler_tick(void)
 {
 	struct rq *rq = this_rq();
@@ -373,6 +388,8 @@ static void scheduler_tick(void)
 	update_rq_clock(rq);
 	rq->curr->sched_class->task_tick(rq, rq->curr);
 	spin_unlock(&rq->lock);
+	if (stop_tick_hook)
+		stop_tick_hook();
 	sched_balance_tick(rq);
 }
 
@@ -469,8 +486,10 @@ int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 		return -EINVAL;
 	}
 	cpumask_t old = p->cpus_allowed;
+	int old_nr = p->nr_cpus_allowed;
 	cpumask_copy(&p->cpus_allowed, mask);
 	p->nr_cpus_allowed = cpumask_weight(mask);
+	fair_update_migratable(rq, p, old_nr);
 	if (cpumask_test_cpu(task_cpu(p), &valid)) {
 		task_rq_unlock(rq, p, flags);
 		return 0; /* already somewhere allowed */
@@ -480,7 +499,8 @@ int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 		if (migrate_running_task_hook)
 			return migrate_running_task_hook(rq, p, flags, dest); /* unlocks */
 		p->cpus_allowed = old; /* refused: leave the task as it was */
-		p->nr_cpus_allowed = cpumask_weight(&old);
+		p->nr_cpus_allowed = old_nr;
+		fair_update_migratable(rq, p, cpumask_weight(mask));
 		task_rq_unlock(rq, p, flags);
 		pr_warn("set_cpus_allowed_ptr: %s/%d is running on cpu%d; moving a running task "
 			"needs the stopper (not available)",
@@ -512,11 +532,17 @@ struct task_struct *sched_get_stop_task(int cpu)
 	return READ_ONCE(cpu_rq(cpu)->stop);
 }
 
-void sched_set_stop_task(int cpu, struct task_struct *stop)
+int sched_set_stop_task(int cpu, struct task_struct *stop)
 {
 	struct rq *rq = cpu_rq(cpu);
 	unsigned long flags = spin_lock_irqsave(&rq->lock);
 	struct task_struct *old = rq->stop;
+	/* Changing a queued task's class would corrupt both classes' books. */
+	if (WARN((stop && stop->on_rq) || (old && old != stop && old->on_rq),
+		 "sched_set_stop_task(cpu%d): a task involved is queued", cpu)) {
+		spin_unlock_irqrestore(&rq->lock, flags);
+		return -EBUSY;
+	}
 	if (stop) {
 		stop->sched_class = &stop_sched_class;
 		stop->policy = SCHED_FIFO; /* what it looks like from outside */
@@ -524,10 +550,10 @@ void sched_set_stop_task(int cpu, struct task_struct *stop)
 		stop->prio = 0;
 	}
 	rq->stop = stop;
-	if (old && old != stop) {
+	if (old && old != stop)
 		old->sched_class = &rt_sched_class; /* as Linux does: demote */
-	}
 	spin_unlock_irqrestore(&rq->lock, flags);
+	return 0;
 }
 
 /* ---- tasks ---- */

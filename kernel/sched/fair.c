@@ -140,6 +140,7 @@ static void enqueue_task_fair(struct rq *rq, struct task_struct *p, int flags)
 		rel = 0;
 	se->vruntime = cfs->min_vruntime + (uint64_t)rel;
 	cfs->nr_running++;
+	cfs->nr_migratable += p->nr_cpus_allowed > 1;
 	cfs->load += se->weight;
 	rq->nr_running++;
 	tree_insert(cfs, se);
@@ -155,6 +156,7 @@ static void dequeue_task_fair(struct rq *rq, struct task_struct *p, int flags)
 	else
 		tree_erase(cfs, se);
 	cfs->nr_running--;
+	cfs->nr_migratable -= p->nr_cpus_allowed > 1;
 	cfs->load -= se->weight;
 	rq->nr_running--;
 	update_min_vruntime(cfs);
@@ -206,6 +208,11 @@ static struct rq *find_busiest_rq(int this_cpu);
  */
 static int balance_fair(struct rq *rq)
 {
+	/* At most one attempt per tick: a hart that keeps going idle must not
+	 * keep hammering the busiest hart's lock. */
+	if (rq->newidle_stamp == jiffies)
+		return 0;
+	rq->newidle_stamp = jiffies;
 	struct rq *busiest = find_busiest_rq(rq->cpu);
 	if (!busiest)
 		return 0;
@@ -273,7 +280,13 @@ bool can_migrate_task(const struct task_struct *p, int dst_cpu)
 	return task_allowed_on(p, dst_cpu) && !READ_ONCE(p->on_cpu) && p->se.on_tree;
 }
 
-/* The hart with the most fair tasks, if it has at least two more than us. */
+/*
+ * The hart with the most fair tasks, if it has at least two more than us
+ * and any of its tasks may run elsewhere. Lock-free reads: a stale answer
+ * costs one useless lock round, and pinned tasks never attract a puller
+ * (a busy hart full of pinned tasks would otherwise have every idle hart
+ * queueing on its lock).
+ */
 static struct rq *find_busiest_rq(int this_cpu)
 {
 	unsigned int mine = READ_ONCE(cpu_rq(this_cpu)->cfs.nr_running), most = mine + 1;
@@ -281,7 +294,7 @@ static struct rq *find_busiest_rq(int this_cpu)
 	int cpu;
 	for_each_online_cpu(cpu) {
 		unsigned int n = READ_ONCE(cpu_rq(cpu)->cfs.nr_running);
-		if (cpu != this_cpu && n > most) {
+		if (cpu != this_cpu && n > most && READ_ONCE(cpu_rq(cpu)->cfs.nr_migratable)) {
 			most = n;
 			busiest = cpu_rq(cpu);
 		}
@@ -320,6 +333,17 @@ static int pull_fair_tasks(struct rq *this_rq, struct rq *busiest, int max_pull)
 		moved++;
 	}
 	return moved;
+}
+
+void fair_update_migratable(struct rq *rq, struct task_struct *p, int old_nr_allowed)
+{
+	if (p->sched_class == &fair_sched_class && task_on_rq_queued(p))
+		rq->cfs.nr_migratable += (p->nr_cpus_allowed > 1) - (old_nr_allowed > 1);
+}
+
+int pull_one_fair_task(struct rq *this_rq, struct rq *busiest)
+{
+	return pull_fair_tasks(this_rq, busiest, 1);
 }
 
 /* From the tick, rq->lock not held, interrupts off. */

@@ -11,6 +11,7 @@
 
 #include "kernel.h"
 #include "sched.h"
+#include "stop_machine.h"
 
 struct cfs_rq {
 	struct avl_node *root;      /* runnable fair tasks but curr, by vruntime */
@@ -19,6 +20,7 @@ struct cfs_rq {
 	uint64_t min_vruntime;      /* monotonic floor of every vruntime here */
 	unsigned long load;         /* sum of queued weights (curr included) */
 	unsigned int nr_running;    /* queued fair tasks, curr included */
+	unsigned int nr_migratable; /* of those, allowed on more than one hart */
 	uint64_t seq;
 };
 
@@ -38,7 +40,11 @@ struct rq {
 	uint64_t clock;             /* time CSR, updated under the lock */
 	unsigned long nr_switches;
 	unsigned long balance_tick; /* jiffies of the next periodic balance */
-	int active_balance;         /* a push of the running task is queued */
+	unsigned long newidle_stamp; /* jiffies of the last idle-time pull attempt */
+	int active_balance;         /* a push of the running task is queued (rq->lock) */
+	int push_cpu;               /* where the active balance pushes to */
+	unsigned long active_pushed; /* tasks moved by active balancing */
+	struct cpu_stop_work active_balance_work;
 };
 
 DECLARE_PER_CPU(struct rq, runqueues);
@@ -121,6 +127,9 @@ void init_cfs_rq(struct cfs_rq *cfs);
 unsigned long nice_to_weight(int nice);
 void sched_balance_tick(struct rq *rq);
 bool can_migrate_task(const struct task_struct *p, int dst_cpu);
+int pull_one_fair_task(struct rq *this_rq, struct rq *busiest); /* both locked */
+/* p's allowed mask changes while it may be queued on rq (rq->lock held). */
+void fair_update_migratable(struct rq *rq, struct task_struct *p, int old_nr_allowed);
 /* Set by the stopper code: push the running task of @rq elsewhere. */
 extern bool (*active_balance_hook)(struct rq *busiest, int this_cpu);
 

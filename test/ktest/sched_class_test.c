@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include "preempt.h"
+#include "stop_machine.h"
 #include "sched_helpers.h"
 
 enum { LOG_STOP = 1, LOG_RT, LOG_FAIR, LOG_HI_START, LOG_HI_END, LOG_LO };
@@ -25,6 +26,8 @@ static int log_and_exit(void *arg)
 struct gate {
 	struct task_struct *tasks[4];
 	int n;
+	cpu_stop_fn_t stop_fn; /* also queue this on the hart's stopper */
+	struct cpu_stop_work stop_work;
 };
 
 /* Runs on the test hart: queue every task with preemption off, then let
@@ -35,6 +38,9 @@ static int gate_fn(void *arg)
 	preempt_disable();
 	for (int i = 0; i < g->n; i++)
 		wake_up_process(g->tasks[i]);
+	if (g->stop_fn) /* wakes migration/N, which cannot preempt us yet */
+		stop_one_cpu_nowait(smp_processor_id(), g->stop_fn, (void *)LOG_STOP,
+				    &g->stop_work);
 	preempt_enable(); /* the first schedule() sees all of them queued */
 	return 0;
 }
@@ -55,24 +61,25 @@ static void run_gate(struct ktest *t, struct gate *g, int cpu)
 		kthread_reap(g->tasks[i]);
 }
 
+static int log_stop(void *arg)
+{
+	order_log_add(&order, (int)(uintptr_t)arg);
+	return 0;
+}
+
 static void sched_class_order_stop_rt_fair(struct ktest *t)
 {
 	int cpu = test_hart();
-	struct gate g = {.n = 3};
+	struct gate g = {.n = 2, .stop_fn = log_stop};
 	memset(&order, 0, sizeof(order));
-	/* Wake order is the reverse of the expected run order. */
+	/* Wake order is the reverse of the expected run order; the stop-class
+	 * task is the hart's stopper, migration/N, given work by the gate. */
 	g.tasks[0] = kthread_create_on_cpu(log_and_exit, (void *)LOG_FAIR, cpu, "fair/%u");
 	g.tasks[1] = kthread_create_on_cpu(log_and_exit, (void *)LOG_RT, cpu, "rt99/%u");
-	g.tasks[2] = kthread_create_on_cpu(log_and_exit, (void *)LOG_STOP, cpu, "stop/%u");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		ASSERT_TRUE(t, g.tasks[i] != NULL);
 	ASSERT_EQ(t, sched_setscheduler(g.tasks[1], SCHED_FIFO, 99), 0);
-
-	/* Borrow the hart's stop slot for the test task, then give it back. */
-	struct task_struct *old_stop = sched_get_stop_task(cpu);
-	sched_set_stop_task(cpu, g.tasks[2]);
 	run_gate(t, &g, cpu);
-	sched_set_stop_task(cpu, old_stop);
 
 	ASSERT_EQ(t, order.n, 3);
 	EXPECT_EQ(t, order.v[0], LOG_STOP);

@@ -1,0 +1,87 @@
+/*
+ * stop_machine.h - the stopper: run a function on a hart (or a set of
+ * harts, or every hart) preempting whatever runs there.
+ *
+ * Each online hart has a stopper thread, migration/N, in the stop class:
+ * when work is queued for it, it runs before anything else on that hart.
+ * The APIs and their contracts are Linux's (kernel/stop_machine.c):
+ *
+ *   stop_one_cpu(cpu, fn, arg)        run fn on cpu and wait; fn's result,
+ *                                     -ENOENT if cpu has no enabled stopper
+ *   stop_one_cpu_nowait(cpu, fn, arg, work)
+ *                                     queue and return (any context); false
+ *                                     if disabled. work is the caller's until
+ *                                     fn starts; queueing it again before
+ *                                     then is refused with a warning
+ *   stop_two_cpus(cpu1, cpu2, fn, arg) both harts enter the multi-stop state
+ *                                     machine, fn runs on cpu1
+ *   stop_cpus(mask, fn, arg)          fn on every hart of mask, serialised;
+ *   try_stop_cpus(...)                -EAGAIN instead of waiting
+ *   stop_machine(fn, arg, mask)       every online hart rendezvous with
+ *                                     interrupts off; fn runs on the harts of
+ *                                     mask (NULL: the first online hart)
+ *
+ * fn runs with preemption disabled and must not sleep. The waiting calls
+ * may sleep; called from a stop fn, from an interrupt, with interrupts or
+ * preemption disabled they would deadlock: they warn (naming the caller)
+ * and return -EDEADLK. A bad cpu or an empty mask is -EINVAL, an offline
+ * hart -ENOENT.
+ */
+#ifndef HARTSTOP_STOP_MACHINE_H
+#define HARTSTOP_STOP_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpumask.h"
+#include "list.h"
+
+typedef int (*cpu_stop_fn_t)(void *arg);
+
+struct cpu_stop_done;
+
+struct cpu_stop_work {
+	struct list_head list;
+	cpu_stop_fn_t fn;
+	void *arg;
+	struct cpu_stop_done *done;
+	unsigned long caller; /* return address of whoever queued it */
+	int queued;	      /* 1 from queueing until fn starts */
+};
+
+int stop_one_cpu(int cpu, cpu_stop_fn_t fn, void *arg);
+bool stop_one_cpu_nowait(int cpu, cpu_stop_fn_t fn, void *arg, struct cpu_stop_work *work_buf);
+int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg);
+int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg);
+int try_stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg);
+int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus);
+
+void cpu_stop_init(void); /* after SMP bring-up: one migration/N per online hart */
+bool cpu_stopper_enabled(int cpu);
+struct task_struct *cpu_stopper_task(int cpu);
+
+/* Where each hart is in the multi-stop state machine (tests, stats). */
+enum multi_stop_state {
+	MULTI_STOP_NONE,
+	MULTI_STOP_PREPARE,	/* arrive; interrupts still on */
+	MULTI_STOP_DISABLE_IRQ, /* every hart turns its interrupts off */
+	MULTI_STOP_RUN,		/* the active harts run fn */
+	MULTI_STOP_EXIT,	/* leave, restore interrupts */
+	MULTI_STOP_NR
+};
+enum multi_stop_state cpu_stop_state(int cpu);
+
+/* Diagnostics. */
+extern uint64_t stop_watchdog_ticks; /* stall limit, default 1 s of timebase */
+void print_stop_info(void);	     /* what every stopper is running now */
+void stop_stats(void);		     /* per-hart counters */
+struct stop_stats {
+	unsigned long works;		     /* stop works run */
+	uint64_t fn_ticks;		     /* time inside stop fns */
+	unsigned long rendezvous;	     /* multi-stop participations */
+	unsigned long stalls;		     /* watchdog reports */
+	uint64_t state_ticks[MULTI_STOP_NR]; /* time spent in each state, summed */
+};
+void stop_get_stats(int cpu, struct stop_stats *st);
+unsigned long stop_affinity_violations(void); /* ticks that saw a task off its mask */
+
+#endif

@@ -1,0 +1,776 @@
+/*
+ * stop_machine.c - per-hart stopper threads and the rendezvous built on
+ * them (see stop_machine.h for the contracts).
+ *
+ * Queueing rules, each one a deadlock Linux fixed:
+ * - a multi-hart work spins until its peers arrive, so two harts' lists
+ *   must never hold two multi-hart works in crossing orders: stop_two_cpus
+ *   takes both stopper locks in ascending CPU order and appends to both
+ *   lists in that one critical section, and backs off while stop_cpus()
+ *   is queueing hart by hart (stop_cpus_in_progress);
+ * - queue and wake with preemption disabled, so that the local stopper
+ *   cannot preempt the queuer before the remote ones were woken;
+ * - wake the stopper after dropping its lock, synchronously (a RESCHEDULE
+ *   IPI for a remote hart), never through a deferred list;
+ * - a nowait work buffer belongs to the stopper until its fn starts.
+ *
+ * Lock order: stopper->lock (interrupts off) is taken before p->pi_lock
+ * and rq->lock are taken by the wakeup that follows it (after unlocking).
+ * Two stopper locks: ascending CPU order.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "console.h"
+#include "kthread.h"
+#include "ktime.h"
+#include "mutex.h"
+#include "preempt.h"
+#include "smp.h"
+#include "timer.h"
+#include "stop_machine.h"
+#include "kernel/sched/internal.h"
+
+struct cpu_stop_done {
+	int nr_todo; /* works still to run; the last one completes */
+	int ret;     /* a non-zero fn result (last writer wins) */
+	struct completion completion;
+};
+
+struct cpu_stopper {
+	struct task_struct *thread;
+	spinlock_t lock;
+	bool enabled;
+	struct list_head works;
+	struct cpu_stop_work stop_work; /* for stop_cpus(), under stop_cpus_mutex */
+	/* What runs now, for the watchdog and panic dumps. */
+	cpu_stop_fn_t fn;
+	unsigned long caller;
+	uint64_t started;
+	bool reported;
+	struct stop_stats stats;
+	enum multi_stop_state state;
+};
+
+DEFINE_PER_CPU(struct cpu_stopper, cpu_stopper);
+static DEFINE_MUTEX(stop_cpus_mutex);
+static volatile bool stop_cpus_in_progress;
+static bool stop_machine_initialized;
+uint64_t stop_watchdog_ticks;
+static unsigned long affinity_violations;
+
+static void cpu_stop_init_done(struct cpu_stop_done *done, int nr_todo)
+{
+	memset(done, 0, sizeof(*done));
+	done->nr_todo = nr_todo;
+	init_completion(&done->completion);
+}
+
+static void cpu_stop_signal_done(struct cpu_stop_done *done)
+{
+	if (__atomic_sub_fetch(&done->nr_todo, 1, __ATOMIC_ACQ_REL) == 0)
+		complete(&done->completion);
+}
+
+bool cpu_stopper_enabled(int cpu)
+{
+	return cpu >= 0 && cpu < NR_CPUS && cpu_online(cpu) &&
+	       READ_ONCE(per_cpu(cpu_stopper, cpu).enabled);
+}
+
+struct task_struct *cpu_stopper_task(int cpu)
+{
+	return per_cpu(cpu_stopper, cpu).thread;
+}
+
+enum multi_stop_state cpu_stop_state(int cpu)
+{
+	return READ_ONCE(per_cpu(cpu_stopper, cpu).state);
+}
+
+/* Caller holds stopper->lock; the wake-up happens after it is dropped. */
+static void __cpu_stop_queue_work(struct cpu_stopper *stopper, struct cpu_stop_work *work)
+{
+	WRITE_ONCE(work->queued, 1);
+	list_add_tail(&work->list, &stopper->works);
+}
+
+/* Queue work on cpu's stopper and wake it; false if it is disabled (and
+ * then work->done is signalled, so that nobody waits for it forever). */
+static bool cpu_stop_queue_work(int cpu, struct cpu_stop_work *work)
+{
+	struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
+	preempt_disable();
+	unsigned long flags = spin_lock_irqsave(&stopper->lock);
+	bool enabled = stopper->enabled;
+	if (enabled)
+		__cpu_stop_queue_work(stopper, work);
+	else if (work->done)
+		cpu_stop_signal_done(work->done);
+	spin_unlock_irqrestore(&stopper->lock, flags);
+	if (enabled)
+		wake_up_process(stopper->thread);
+	preempt_enable();
+	return enabled;
+}
+
+/*
+ * Would waiting for a stopper deadlock here? From a stop fn (our own
+ * stopper is busy running us), an interrupt, or with interrupts or
+ * preemption off (the local stopper could never run). Warn naming the
+ * caller.
+ */
+static bool stop_call_would_deadlock(const char *api, unsigned long caller)
+{
+	const char *why = NULL;
+	if (current->in_stop_fn || current == this_cpu(cpu_stopper).thread)
+		why = "from a stop fn";
+	else if (in_irq())
+		why = "from interrupt context";
+	else if (irqs_disabled())
+		why = "with interrupts disabled";
+	else if (preempt_count())
+		why = "with preemption disabled";
+	if (!why)
+		return false;
+	pr_warn("WARNING: %s() called %s by 0x%lx: would deadlock, refused with -EDEADLK", api, why,
+		caller);
+	return true;
+}
+
+static int check_cpu(int cpu)
+{
+	if (cpu < 0 || cpu >= NR_CPUS)
+		return -EINVAL;
+	if (!cpu_online(cpu))
+		return -ENOENT;
+	return 0;
+}
+
+int stop_one_cpu(int cpu, cpu_stop_fn_t fn, void *arg)
+{
+	struct cpu_stop_done done;
+	struct cpu_stop_work work = {.fn = fn, .arg = arg, .done = &done, .caller = _RET_IP_};
+	int rc = check_cpu(cpu);
+	if (rc || !fn)
+		return rc ? rc : -EINVAL;
+	if (stop_call_would_deadlock("stop_one_cpu", _RET_IP_))
+		return -EDEADLK;
+	cpu_stop_init_done(&done, 1);
+	if (!cpu_stop_queue_work(cpu, &work))
+		return -ENOENT;
+	wait_for_completion(&done.completion);
+	return done.ret;
+}
+
+bool stop_one_cpu_nowait(int cpu, cpu_stop_fn_t fn, void *arg, struct cpu_stop_work *work_buf)
+{
+	if (check_cpu(cpu) || !fn || !work_buf)
+		return false;
+	int expect = 0;
+	if (!__atomic_compare_exchange_n(&work_buf->queued, &expect, 2, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		pr_warn("WARNING: stop_one_cpu_nowait(cpu%d) by 0x%lx: work %p is still queued "
+			"(fn %p); not queued again",
+			cpu, _RET_IP_, (void *)work_buf, (void *)work_buf->fn);
+		return false;
+	}
+	work_buf->fn = fn;
+	work_buf->arg = arg;
+	work_buf->done = NULL;
+	work_buf->caller = _RET_IP_;
+	if (!cpu_stop_queue_work(cpu, work_buf)) {
+		__atomic_store_n(&work_buf->queued, 0, __ATOMIC_RELEASE);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the multi-stop state machine ---- */
+
+struct multi_stop_data {
+	cpu_stop_fn_t fn;
+	void *data;
+	int num_threads;
+	const cpumask_t *active_cpus; /* NULL: the first online hart */
+	int first_cpu;
+	enum multi_stop_state state;
+	int thread_ack;
+	uint64_t state_start;
+	cpumask_t acked; /* who acked the current state (for the watchdog) */
+	int reported;	 /* state for which a stall was reported */
+	unsigned long caller;
+};
+
+static void set_state(struct multi_stop_data *ms, enum multi_stop_state newstate)
+{
+	/* Reset the ack count before publishing the state. */
+	__atomic_store_n(&ms->thread_ack, ms->num_threads, __ATOMIC_RELAXED);
+	cpumask_clear(&ms->acked);
+	ms->state_start = get_cycles();
+	smp_wmb();
+	__atomic_store_n(&ms->state, newstate, __ATOMIC_RELEASE);
+}
+
+/* The last hart to ack a state moves everyone to the next one. */
+static void ack_state(struct multi_stop_data *ms)
+{
+	cpumask_set_cpu_atomic(smp_processor_id(), &ms->acked);
+	if (__atomic_sub_fetch(&ms->thread_ack, 1, __ATOMIC_ACQ_REL) == 0)
+		set_state(ms, ms->state + 1);
+}
+
+static const char *const state_names[MULTI_STOP_NR] = {"NONE", "PREPARE", "DISABLE_IRQ", "RUN",
+						       "EXIT"};
+
+/* A hart waiting in a state for longer than the watchdog limit names the
+ * harts that have not acked it (once per state). */
+static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
+{
+	uint64_t waited = get_cycles() - READ_ONCE(ms->state_start);
+	if (waited < stop_watchdog_ticks || READ_ONCE(ms->state) != st)
+		return;
+	if (__atomic_exchange_n(&ms->reported, (int)st, __ATOMIC_SEQ_CST) == (int)st)
+		return; /* someone reported this state already */
+	char missing[200];
+	int n = 0, cpu;
+	missing[0] = '\0';
+	for_each_online_cpu(cpu)
+		if (!cpumask_test_cpu(cpu, &ms->acked) && n < (int)sizeof(missing) - 8)
+			n += snprintf(missing + n, sizeof(missing) - (size_t)n, " cpu%d", cpu);
+	this_cpu(cpu_stopper).stats.stalls++;
+	pr_warn("stop_machine stall: state %s not acked after %lu ms by:%s; fn %p, caller 0x%lx",
+		state_names[st], (unsigned long)(ticks_to_ns(waited) / 1000000), missing,
+		(void *)ms->fn, ms->caller);
+}
+
+static int multi_cpu_stop(void *data)
+{
+	struct multi_stop_data *ms = data;
+	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
+	enum multi_stop_state curstate = MULTI_STOP_NONE;
+	int cpu = smp_processor_id(), err = 0;
+	bool is_active =
+		ms->active_cpus ? cpumask_test_cpu(cpu, ms->active_cpus) : cpu == ms->first_cpu;
+	/* PREPARE runs with interrupts as they were (on, in the stopper): a
+	 * hart that has not arrived yet may be waiting for a cross-hart call
+	 * that only we can answer. */
+	unsigned long flags = csr_read(sstatus) & SSTATUS_SIE;
+	uint64_t entered = get_cycles();
+
+	stopper->stats.rendezvous++;
+	do {
+		cpu_relax();
+		enum multi_stop_state newstate = __atomic_load_n(&ms->state, __ATOMIC_ACQUIRE);
+		if (newstate != curstate) {
+			uint64_t now = get_cycles();
+			stopper->stats.state_ticks[curstate] += now - entered;
+			entered = now;
+			curstate = newstate;
+			WRITE_ONCE(stopper->state, curstate);
+			switch (curstate) {
+			case MULTI_STOP_DISABLE_IRQ:
+				local_irq_disable();
+				break;
+			case MULTI_STOP_RUN:
+				if (is_active)
+					err = ms->fn(ms->data);
+				break;
+			default:
+				break;
+			}
+			ack_state(ms);
+		} else if (curstate > MULTI_STOP_PREPARE) {
+			/* Interrupts are off: this loop is the watchdog. */
+			stop_watchdog_check(ms, curstate);
+		}
+	} while (curstate != MULTI_STOP_EXIT);
+	stopper->stats.state_ticks[MULTI_STOP_EXIT] += get_cycles() - entered;
+	WRITE_ONCE(stopper->state, MULTI_STOP_NONE);
+	local_irq_restore(flags);
+	return err;
+}
+
+int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
+{
+	struct cpu_stop_done done;
+	struct cpu_stop_work work1, work2;
+	cpumask_t active;
+	int rc;
+
+	if (cpu1 == cpu2 || !fn)
+		return -EINVAL;
+	if ((rc = check_cpu(cpu1)) || (rc = check_cpu(cpu2)))
+		return rc;
+	if (stop_call_would_deadlock("stop_two_cpus", _RET_IP_))
+		return -EDEADLK;
+
+	cpumask_clear(&active);
+	cpumask_set_cpu(cpu1, &active);
+	struct multi_stop_data ms = {.fn = fn,
+				     .data = arg,
+				     .num_threads = 2,
+				     .active_cpus = &active,
+				     .caller = _RET_IP_};
+	cpu_stop_init_done(&done, 2);
+	set_state(&ms, MULTI_STOP_PREPARE);
+	work1 = work2 = (struct cpu_stop_work){
+		.fn = multi_cpu_stop, .arg = &ms, .done = &done, .caller = _RET_IP_};
+
+	int lo = min(cpu1, cpu2), hi = max(cpu1, cpu2);
+	struct cpu_stopper *s_lo = per_cpu_ptr(&cpu_stopper, lo),
+			   *s_hi = per_cpu_ptr(&cpu_stopper, hi);
+retry:
+	preempt_disable();
+	unsigned long flags = spin_lock_irqsave(&s_lo->lock);
+	spin_lock(&s_hi->lock);
+	rc = -ENOENT;
+	if (s_lo->enabled && s_hi->enabled) {
+		rc = -EAGAIN;
+		/* stop_cpus() is queueing hart by hart: queueing now could put
+		 * our two works in crossing orders with its. Wait it out. */
+		if (!stop_cpus_in_progress) {
+			__cpu_stop_queue_work(s_lo, &work1);
+			__cpu_stop_queue_work(s_hi, &work2);
+			rc = 0;
+		}
+	}
+	spin_unlock(&s_hi->lock);
+	spin_unlock_irqrestore(&s_lo->lock, flags);
+	if (rc == -EAGAIN) {
+		preempt_enable();
+		while (stop_cpus_in_progress)
+			cpu_relax();
+		goto retry;
+	}
+	if (rc == 0) {
+		wake_up_process(s_lo->thread);
+		wake_up_process(s_hi->thread);
+	}
+	preempt_enable();
+	if (rc)
+		return rc; /* nothing was queued on either hart */
+	wait_for_completion(&done.completion);
+	return done.ret;
+}
+
+/* Queue fn on every hart of mask, hart by hart. Caller holds stop_cpus_mutex. */
+static bool queue_stop_cpus_work(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg,
+				 struct cpu_stop_done *done, unsigned long caller)
+{
+	bool queued = false;
+	int cpu;
+	/* Preemption off: our own stopper must not start spinning for peers
+	 * that we have not queued yet. The flag keeps stop_two_cpus() out. */
+	preempt_disable();
+	stop_cpus_in_progress = true;
+	barrier();
+	for_each_cpu(cpu, mask) {
+		struct cpu_stop_work *work = &per_cpu(cpu_stopper, cpu).stop_work;
+		work->fn = fn;
+		work->arg = arg;
+		work->done = done;
+		work->caller = caller;
+		work->queued = 0;
+		if (cpu_stop_queue_work(cpu, work))
+			queued = true;
+	}
+	barrier();
+	stop_cpus_in_progress = false;
+	preempt_enable();
+	return queued;
+}
+
+static int __stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg, unsigned long caller)
+{
+	struct cpu_stop_done done;
+	cpu_stop_init_done(&done, cpumask_weight(mask));
+	if (!queue_stop_cpus_work(mask, fn, arg, &done, caller))
+		return -ENOENT;
+	wait_for_completion(&done.completion);
+	return done.ret;
+}
+
+static int check_mask(const cpumask_t *mask)
+{
+	cpumask_t off;
+	if (!mask || cpumask_empty(mask))
+		return -EINVAL;
+	cpumask_andnot(&off, mask, cpu_online_mask);
+	return cpumask_empty(&off) ? 0 : -ENOENT;
+}
+
+int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
+{
+	int rc = check_mask(mask);
+	if (rc || !fn)
+		return rc ? rc : -EINVAL;
+	if (stop_call_would_deadlock("stop_cpus", _RET_IP_))
+		return -EDEADLK;
+	mutex_lock(&stop_cpus_mutex);
+	rc = __stop_cpus(mask, fn, arg, _RET_IP_);
+	mutex_unlock(&stop_cpus_mutex);
+	return rc;
+}
+
+int try_stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
+{
+	int rc = check_mask(mask);
+	if (rc || !fn)
+		return rc ? rc : -EINVAL;
+	if (stop_call_would_deadlock("try_stop_cpus", _RET_IP_))
+		return -EDEADLK;
+	if (!mutex_trylock(&stop_cpus_mutex))
+		return -EAGAIN;
+	rc = __stop_cpus(mask, fn, arg, _RET_IP_);
+	mutex_unlock(&stop_cpus_mutex);
+	return rc;
+}
+
+int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus)
+{
+	if (!fn || (cpus && cpumask_empty(cpus)))
+		return -EINVAL;
+	if (!stop_machine_initialized) {
+		/* Early boot: no stoppers yet. Only correct on one hart. */
+		WARN(num_online_cpus() > 1,
+		     "stop_machine() before the stoppers exist with %d harts "
+		     "online: running fn on this hart only",
+		     num_online_cpus());
+		unsigned long flags = local_irq_save();
+		int ret = fn(arg);
+		local_irq_restore(flags);
+		return ret;
+	}
+	int rc = cpus ? check_mask(cpus) : 0;
+	if (rc)
+		return rc;
+	if (stop_call_would_deadlock("stop_machine", _RET_IP_))
+		return -EDEADLK;
+
+	mutex_lock(&stop_cpus_mutex);
+	/* Under the mutex: the online mask cannot change under us either
+	 * (there is no hotplug), and no other stop_cpus() is queueing. */
+	struct multi_stop_data ms = {.fn = fn,
+				     .data = arg,
+				     .num_threads = num_online_cpus(),
+				     .active_cpus = cpus,
+				     .first_cpu = cpumask_first(cpu_online_mask),
+				     .caller = _RET_IP_};
+	set_state(&ms, MULTI_STOP_PREPARE);
+	rc = __stop_cpus(cpu_online_mask, multi_cpu_stop, &ms, _RET_IP_);
+	mutex_unlock(&stop_cpus_mutex);
+	return rc;
+}
+
+/* ---- the stopper thread ---- */
+
+static void cpu_stopper_run(struct cpu_stopper *stopper, struct cpu_stop_work *work)
+{
+	cpu_stop_fn_t fn = work->fn;
+	void *arg = work->arg;
+	struct cpu_stop_done *done = work->done;
+	unsigned int count = preempt_count();
+	unsigned long switches = current->nvcsw;
+
+	preempt_disable();
+	stopper->fn = fn;
+	stopper->caller = work->caller;
+	stopper->reported = false;
+	stopper->started = get_cycles();
+	current->in_stop_fn = true;
+	/* The buffer is the owner's again once fn starts (nowait users). */
+	__atomic_store_n(&work->queued, 0, __ATOMIC_RELEASE);
+	int ret = fn(arg);
+	current->in_stop_fn = false;
+	stopper->stats.works++;
+	stopper->stats.fn_ticks += get_cycles() - stopper->started;
+	WRITE_ONCE(stopper->fn, NULL);
+	if (done) {
+		if (ret)
+			done->ret = ret;
+		cpu_stop_signal_done(done);
+	}
+	if (WARN(preempt_count() != count + 1,
+		 "cpu_stop: fn %p (caller 0x%lx) leaked preempt count %u", (void *)fn,
+		 stopper->caller, preempt_count() - count - 1))
+		this_cpu(__preempt_count) = count + 1;
+	if (WARN(irqs_disabled(), "cpu_stop: fn %p (caller 0x%lx) returned with interrupts off",
+		 (void *)fn, stopper->caller))
+		local_irq_enable();
+	WARN(current->nvcsw != switches, "cpu_stop: fn %p (caller 0x%lx) slept", (void *)fn,
+	     stopper->caller);
+	preempt_enable();
+}
+
+static int cpu_stopper_thread(void *data)
+{
+	int cpu = (int)(uintptr_t)data;
+	struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
+	for (;;) {
+		struct cpu_stop_work *work = NULL;
+		/* State before the check: a queue+wake in between is not lost. */
+		set_current_state(TASK_INTERRUPTIBLE);
+		unsigned long flags = spin_lock_irqsave(&stopper->lock);
+		if (!list_empty(&stopper->works)) {
+			work = list_first_entry(&stopper->works, struct cpu_stop_work, list);
+			list_del_init(&work->list);
+		}
+		spin_unlock_irqrestore(&stopper->lock, flags);
+		if (!work) {
+			if (kthread_should_stop())
+				break;
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		cpu_stopper_run(stopper, work);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/* From each hart's tick: name a stop work that runs too long. */
+static void stop_tick_check(void)
+{
+	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
+	cpu_stop_fn_t fn = READ_ONCE(stopper->fn);
+	struct task_struct *curr = current;
+	/* A task seen off its allowed harts with no move pending is a bug. */
+	if (!cpumask_test_cpu(smp_processor_id(), &curr->cpus_allowed) &&
+	    !READ_ONCE(curr->migration_pending) && curr->sched_class == &fair_sched_class)
+		__atomic_fetch_add(&affinity_violations, 1, __ATOMIC_RELAXED);
+	if (!fn || stopper->reported || fn == multi_cpu_stop)
+		return;
+	uint64_t ran = get_cycles() - stopper->started;
+	if (ran < stop_watchdog_ticks)
+		return;
+	stopper->reported = true;
+	stopper->stats.stalls++;
+	pr_warn("cpu_stop: cpu%d has been running fn %p (caller 0x%lx) for %lu ms",
+		smp_processor_id(), (void *)fn, stopper->caller,
+		(unsigned long)(ticks_to_ns(ran) / 1000000));
+}
+
+unsigned long stop_affinity_violations(void)
+{
+	return __atomic_load_n(&affinity_violations, __ATOMIC_RELAXED);
+}
+
+void print_stop_info(void)
+{
+	int cpu;
+	for_each_online_cpu(cpu) {
+		struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
+		cpu_stop_fn_t fn = READ_ONCE(s->fn);
+		if (fn)
+			console_printf(
+				"  cpu%d: stopper running fn %p (caller 0x%lx) for %lu ms, state "
+				"%s\n",
+				cpu, (void *)fn, s->caller,
+				(unsigned long)(ticks_to_ns(get_cycles() - s->started) / 1000000),
+				state_names[READ_ONCE(s->state)]);
+	}
+}
+
+void stop_get_stats(int cpu, struct stop_stats *st)
+{
+	*st = per_cpu(cpu_stopper, cpu).stats;
+}
+
+void stop_stats(void)
+{
+	int cpu;
+	console_printf("  cpu   works   fn_us  rendezvous stalls  prepare_us disable_us  run_us  "
+		       "exit_us\n");
+	for_each_online_cpu(cpu) {
+		struct stop_stats st;
+		stop_get_stats(cpu, &st);
+		console_printf(
+			"  %3d %7lu %7lu %11lu %6lu %11lu %10lu %7lu %8lu\n", cpu, st.works,
+			(unsigned long)(ticks_to_ns(st.fn_ticks) / 1000), st.rendezvous, st.stalls,
+			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_PREPARE]) / 1000),
+			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_DISABLE_IRQ]) / 1000),
+			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_RUN]) / 1000),
+			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_EXIT]) / 1000));
+	}
+}
+
+/* ---- users: moving a running task, active load balancing ---- */
+
+struct set_affinity_pending {
+	int refs;	  /* p->pi_lock */
+	int stop_pending; /* the stop work is queued */
+	struct completion done;
+	struct cpu_stop_work stop_work;
+	struct task_struct *task;
+};
+
+/*
+ * Runs on the stopper of the hart the task was on when queued: the task
+ * is preempted (queued, not running) if it is still here. Move it to an
+ * allowed hart; if it already moved, finish if it is allowed where it is,
+ * else chase it with the same work on its new hart.
+ */
+static int migration_cpu_stop(void *data)
+{
+	struct set_affinity_pending *pending = data;
+	struct task_struct *p = pending->task;
+	struct rq *rq = this_rq();
+	bool finished = false, chase = false;
+	int chase_cpu = -1;
+
+	local_irq_disable();
+	spin_lock(&p->pi_lock);
+	spin_lock(&rq->lock);
+	if (task_rq(p) == rq) {
+		if (!task_allowed_on(p, rq->cpu)) {
+			int dest = select_fallback_rq(p);
+			if (task_on_rq_queued(p)) {
+				update_rq_clock(rq);
+				rq = move_queued_task(rq, p, dest);
+			} else {
+				set_task_cpu(p, dest); /* asleep: it wakes there */
+			}
+		}
+		finished = true;
+	} else if (task_allowed_on(p, task_cpu(p))) {
+		finished = true; /* it moved somewhere allowed by itself */
+	} else {
+		chase = true;
+		chase_cpu = task_cpu(p);
+	}
+	if (finished) {
+		p->migration_pending = 0;
+		pending->stop_pending = 0;
+	}
+	spin_unlock(&rq->lock);
+	spin_unlock(&p->pi_lock);
+	local_irq_enable();
+
+	if (chase &&
+	    !stop_one_cpu_nowait(chase_cpu, migration_cpu_stop, pending, &pending->stop_work))
+		finished = true; /* no stopper there: complete the waiters anyway */
+	if (finished)
+		complete_all(&pending->done);
+	return 0;
+}
+
+/*
+ * set_cpus_allowed_ptr() on a running task: called with p->pi_lock and
+ * rq->lock held (it drops them). Concurrent callers share one pending
+ * request (p->migration_pending) and all wait for it; the first one's
+ * request lives on its stack, so it waits for the others to let go.
+ */
+static int migrate_running_task(struct rq *rq, struct task_struct *p, unsigned long flags,
+				int dest_cpu)
+{
+	struct set_affinity_pending my = {0};
+	struct set_affinity_pending *pending = (void *)p->migration_pending;
+	bool owner = false, queue = false;
+
+	if (!pending) {
+		my.refs = 1;
+		my.task = p;
+		init_completion(&my.done);
+		pending = &my;
+		owner = true;
+		/* Safe: we do not return before every sharer let go (below). */
+		// cppcheck-suppress autoVariables
+		p->migration_pending = (uintptr_t)&my;
+	} else {
+		pending->refs++;
+	}
+	if (!pending->stop_pending) {
+		pending->stop_pending = 1;
+		queue = true;
+	}
+	int cpu = task_cpu(p);
+	task_rq_unlock(rq, p, flags);
+
+	if (queue && !stop_one_cpu_nowait(cpu, migration_cpu_stop, pending, &pending->stop_work)) {
+		flags = spin_lock_irqsave(&p->pi_lock);
+		pending->stop_pending = 0;
+		p->migration_pending = 0;
+		spin_unlock_irqrestore(&p->pi_lock, flags);
+		complete_all(&pending->done);
+	}
+	might_sleep();
+	wait_for_completion(&pending->done);
+
+	flags = spin_lock_irqsave(&p->pi_lock);
+	pending->refs--;
+	spin_unlock_irqrestore(&p->pi_lock, flags);
+	if (owner) /* others may still read our stack frame */
+		while (__atomic_load_n(&my.refs, __ATOMIC_ACQUIRE) > 0)
+			msleep(1);
+	return 0;
+}
+
+/* Runs on the busiest hart's stopper: its running task was preempted by
+ * us and is now queued, so it can be pulled to push_cpu. */
+static int active_load_balance_cpu_stop(void *data)
+{
+	struct rq *busiest = data, *target;
+	int push_cpu = READ_ONCE(busiest->push_cpu);
+	local_irq_disable();
+	target = cpu_rq(push_cpu);
+	double_rq_lock(busiest, target);
+	update_rq_clock(busiest);
+	update_rq_clock(target);
+	if (cpu_online(push_cpu) && busiest->cfs.nr_running > target->cfs.nr_running + 1)
+		busiest->active_pushed += pull_one_fair_task(target, busiest);
+	busiest->active_balance = 0;
+	double_rq_unlock(busiest, target);
+	local_irq_enable();
+	return 0;
+}
+
+static bool active_balance(struct rq *busiest, int this_cpu)
+{
+	bool start = false;
+	spin_lock(&busiest->lock);
+	struct task_struct *curr = busiest->curr;
+	if (!busiest->active_balance && curr->sched_class == &fair_sched_class &&
+	    task_allowed_on(curr, this_cpu) && busiest->cfs.nr_running >= 2) {
+		busiest->active_balance = 1;
+		busiest->push_cpu = this_cpu;
+		start = true;
+	}
+	spin_unlock(&busiest->lock);
+	if (start && !stop_one_cpu_nowait(busiest->cpu, active_load_balance_cpu_stop, busiest,
+					  &busiest->active_balance_work))
+		WRITE_ONCE(busiest->active_balance, 0); /* never leave the flag set */
+	return start;
+}
+
+/* ---- boot ---- */
+
+extern void (*stop_tick_hook)(void);
+extern int (*migrate_running_task_hook)(struct rq *rq, struct task_struct *p, unsigned long flags,
+					int dest_cpu);
+
+void cpu_stop_init(void)
+{
+	int cpu;
+	stop_watchdog_ticks = cmdline_get_ulong("stop_watchdog_ms", 1000) * (timebase_hz / 1000);
+	for_each_online_cpu(cpu) {
+		struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
+		spin_lock_init(&stopper->lock);
+		INIT_LIST_HEAD(&stopper->works);
+		struct task_struct *t = kthread_create_on_cpu(
+			cpu_stopper_thread, (void *)(uintptr_t)cpu, cpu, "migration/%u");
+		if (!t)
+			panic("stop_machine: no memory for migration/%d", cpu);
+		stopper->thread = t;
+		sched_set_stop_task(cpu, t);
+		stopper->enabled = true;
+		wake_up_process(t);
+		pr_info("stop: migration/%d (pid %d) is cpu%d's stop-class task", cpu, t->pid, cpu);
+	}
+	migrate_running_task_hook = migrate_running_task;
+	active_balance_hook = active_balance;
+	stop_tick_hook = stop_tick_check;
+	panic_register_notifier(print_stop_info);
+	smp_wmb();
+	stop_machine_initialized = true;
+}

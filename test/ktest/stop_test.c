@@ -1,0 +1,633 @@
+/*
+ * stop_test.c - the stopper and its rendezvous: APIs and their errors,
+ * crossing stop_two_cpus() pairs mixed with stop_machine(), exclusivity
+ * during RUN, running-task migration under a storm, the watchdog.
+ */
+#include <string.h>
+#include "console.h"
+#include "mm.h"
+#include "preempt.h"
+#include "sched_helpers.h"
+#include "stop_machine.h"
+
+/* ---- stop_one_cpu ---- */
+
+static volatile unsigned long spinner_progress;
+
+static int rt_spinner(void *arg)
+{
+	while (!*(volatile int *)arg)
+		spinner_progress++;
+	return 0;
+}
+
+struct preempt_probe {
+	unsigned long before, after;
+	int cpu;
+	bool stopper, atomic;
+};
+
+static int probe_fn(void *arg)
+{
+	struct preempt_probe *pp = arg;
+	pp->before = spinner_progress;
+	udelay(3000); /* the spinner would advance thousands of times meanwhile */
+	pp->after = spinner_progress;
+	pp->cpu = smp_processor_id();
+	pp->stopper = current == cpu_stopper_task(pp->cpu);
+	pp->atomic = preempt_count() != 0;
+	return 7;
+}
+
+static void stop_one_cpu_preempts_fifo99_spinner(struct ktest *t)
+{
+	int cpu = pin_self_pick_other();
+	if (cpu < 0) {
+		unpin_self();
+		ktest_skip(t, "needs two harts: the spinner only stops when told");
+	}
+	static volatile int stop;
+	stop = 0;
+	spinner_progress = 0;
+	struct task_struct *sp = kthread_create_on_cpu(rt_spinner, (void *)&stop, cpu, "rt99/%u");
+	ASSERT_TRUE(t, sp != NULL);
+	sched_setscheduler(sp, SCHED_FIFO, 99);
+	get_task_struct(sp);
+	wake_up_process(sp);
+	while (spinner_progress < 1000) /* it runs */
+		msleep(1);
+	struct preempt_probe pp = {0};
+	int ret = stop_one_cpu(cpu, probe_fn, &pp);
+	unsigned long progress_after = spinner_progress;
+	msleep(2);
+	bool resumed = spinner_progress > progress_after;
+	stop = 1;
+	kthread_reap(sp);
+	unpin_self();
+	EXPECT_EQ(t, ret, 7);
+	EXPECT_EQ(t, pp.cpu, cpu);
+	EXPECT_TRUE(t, pp.stopper);
+	EXPECT_TRUE(t, pp.atomic);
+	EXPECT_EQ(t, pp.after, pp.before); /* the spinner stood still while fn ran */
+	EXPECT_TRUE(t, resumed);
+}
+
+static int report_target(void *arg)
+{
+	int *seen = arg;
+	seen[smp_processor_id()]++;
+	return 1000 + smp_processor_id();
+}
+
+static int pair_errors;
+
+static void every_target(void *arg)
+{
+	int cpu, seen[NR_CPUS];
+	memset(seen, 0, sizeof(seen));
+	for_each_online_cpu(cpu) {
+		int ret = stop_one_cpu(cpu, report_target, seen);
+		if (ret != 1000 + cpu || seen[cpu] != 1)
+			__atomic_fetch_add(&pair_errors, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void stop_one_cpu_from_every_hart_to_every_hart(struct ktest *t)
+{
+	pair_errors = 0;
+	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, every_target, NULL), 0);
+	EXPECT_EQ(t, pair_errors, 0);
+}
+
+static int nested_call(void *arg)
+{
+	return stop_one_cpu(smp_processor_id(), report_target, arg);
+}
+
+static void stop_misuse_is_refused_not_hung(struct ktest *t)
+{
+	int seen[NR_CPUS];
+	cpumask_t empty, offline;
+	cpumask_clear(&empty);
+	cpumask_clear(&offline);
+	cpumask_set_cpu(NR_CPUS - 1, &offline);
+	EXPECT_EQ(t, stop_one_cpu(-1, report_target, seen), -EINVAL);
+	EXPECT_EQ(t, stop_one_cpu(NR_CPUS, report_target, seen), -EINVAL);
+	if (!cpu_online(NR_CPUS - 1)) {
+		EXPECT_EQ(t, stop_one_cpu(NR_CPUS - 1, report_target, seen), -ENOENT);
+		EXPECT_EQ(t, stop_machine(report_target, seen, &offline), -ENOENT);
+		EXPECT_EQ(t, stop_cpus(&offline, report_target, seen), -ENOENT);
+	}
+	EXPECT_EQ(t, stop_machine(report_target, seen, &empty), -EINVAL);
+	EXPECT_EQ(t, stop_cpus(&empty, report_target, seen), -EINVAL);
+	EXPECT_EQ(t, stop_two_cpus(0, 0, report_target, seen), -EINVAL);
+	local_irq_disable();
+	int a = stop_one_cpu(0, report_target, seen);
+	int b = stop_machine(report_target, seen, NULL);
+	local_irq_enable();
+	EXPECT_EQ(t, a, -EDEADLK);
+	EXPECT_EQ(t, b, -EDEADLK);
+	preempt_disable();
+	int c = stop_one_cpu(0, report_target, seen);
+	preempt_enable();
+	EXPECT_EQ(t, c, -EDEADLK);
+	/* From inside a stop fn: the outer call returns the inner's -EDEADLK. */
+	EXPECT_EQ(t, stop_one_cpu(0, nested_call, seen), -EDEADLK);
+}
+
+/* ---- stop_one_cpu_nowait ---- */
+
+static volatile int hold;
+
+static int hold_fn(void *arg)
+{
+	while (!hold)
+		cpu_relax();
+	return 0;
+}
+
+static int count_fn(void *arg)
+{
+	__atomic_fetch_add((int *)arg, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static int requeue_warnings;
+
+static void catch_requeue(const char *msg, size_t len, void *arg)
+{
+	if (strstr(msg, "is still queued"))
+		requeue_warnings++;
+}
+
+static void stop_nowait_runs_and_refuses_requeue(struct ktest *t)
+{
+	int cpu = pin_self_pick_other();
+	if (cpu < 0)
+		cpu = 0; /* one hart: hold_fn is never queued below */
+	static struct cpu_stop_work blocker, work;
+	static int count;
+	count = 0;
+	hold = 0;
+	requeue_warnings = 0;
+	bool two = cpu != smp_processor_id();
+	if (two) /* keep the stopper busy so that `work` stays queued */
+		EXPECT_TRUE(t, stop_one_cpu_nowait(cpu, hold_fn, NULL, &blocker));
+	EXPECT_TRUE(t, stop_one_cpu_nowait(cpu, count_fn, &count, &work));
+	printk_set_hook(catch_requeue, NULL);
+	bool again = two ? stop_one_cpu_nowait(cpu, count_fn, &count, &work) : false;
+	printk_set_hook(NULL, NULL);
+	hold = 1;
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 30;
+	while (__atomic_load_n(&count, __ATOMIC_SEQ_CST) < 1 && get_cycles() < deadline)
+		msleep(1);
+	msleep(5);
+	unpin_self();
+	EXPECT_EQ(t, count, 1); /* ran once, not twice, and the list is intact */
+	if (two) {
+		EXPECT_FALSE(t, again);
+		EXPECT_EQ(t, requeue_warnings, 1);
+	}
+	EXPECT_FALSE(t, stop_one_cpu_nowait(-1, count_fn, &count, &work));
+	/* Reusable once fn has started. */
+	EXPECT_TRUE(t, stop_one_cpu_nowait(cpu, count_fn, &count, &work));
+	while (__atomic_load_n(&count, __ATOMIC_SEQ_CST) < 2 && get_cycles() < deadline)
+		msleep(1);
+	EXPECT_EQ(t, count, 2);
+}
+
+/* ---- stop_two_cpus and stop_cpus ---- */
+
+struct two_probe {
+	int cpu1, cpu2;
+	int ran_on;
+	bool irqs_off;
+	enum multi_stop_state peer_state;
+};
+
+static int two_fn(void *arg)
+{
+	struct two_probe *tp = arg;
+	tp->ran_on = smp_processor_id();
+	tp->irqs_off = irqs_disabled();
+	tp->peer_state = cpu_stop_state(tp->cpu2);
+	return 5;
+}
+
+static void stop_two_cpus_runs_fn_on_first_with_both_stopped(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	int a = cpumask_first(cpu_online_mask), b = test_hart();
+	for (int order = 0; order < 2; order++) {
+		struct two_probe tp = {.cpu1 = order ? b : a, .cpu2 = order ? a : b, .ran_on = -1};
+		EXPECT_EQ(t, stop_two_cpus(tp.cpu1, tp.cpu2, two_fn, &tp), 5);
+		EXPECT_EQ(t, tp.ran_on, tp.cpu1);
+		EXPECT_TRUE(t, tp.irqs_off);
+		EXPECT_EQ(t, tp.peer_state, MULTI_STOP_RUN); /* the peer waits in RUN */
+	}
+}
+
+static volatile int holding_mutex;
+
+static int slow_stop_cpus(void *arg)
+{
+	holding_mutex = 1;
+	while (!hold)
+		cpu_relax();
+	return 0;
+}
+
+static int hold_stop_cpus(void *arg)
+{
+	cpumask_t one;
+	cpumask_clear(&one);
+	cpumask_set_cpu(*(int *)arg, &one);
+	return stop_cpus(&one, slow_stop_cpus, NULL);
+}
+
+static void stop_cpus_on_mask_and_try_stop_cpus_busy(struct ktest *t)
+{
+	static int seen[NR_CPUS];
+	cpumask_t mask;
+	int cpu;
+	memset(seen, 0, sizeof(seen));
+	cpumask_clear(&mask);
+	for_each_online_cpu(cpu)
+		if (cpu % 2 == 0)
+			cpumask_set_cpu(cpu, &mask);
+	EXPECT_EQ(t, stop_cpus(&mask, count_fn, &seen[0]), 0);
+	EXPECT_EQ(t, seen[0], cpumask_weight(&mask));
+	memset(seen, 0, sizeof(seen));
+	/* Every fn returns non-zero: stop_cpus() returns one of them. */
+	EXPECT_GE(t, stop_cpus(&mask, report_target, seen), 1000);
+	for_each_online_cpu(cpu)
+		EXPECT_EQ(t, seen[cpu], cpumask_test_cpu(cpu, &mask) ? 1 : 0);
+
+	/* While one stop_cpus() holds the mutex, try_stop_cpus() says -EAGAIN. */
+	int other = pin_self_pick_other();
+	if (other < 0) {
+		unpin_self();
+		return;
+	}
+	hold = 0;
+	holding_mutex = 0;
+	cpumask_t on_other;
+	cpumask_clear(&on_other);
+	cpumask_set_cpu(other, &on_other);
+	struct task_struct *h =
+		kthread_create_on_cpu(hold_stop_cpus, &other, smp_processor_id(), "holder/%u");
+	ASSERT_TRUE(t, h != NULL);
+	get_task_struct(h);
+	wake_up_process(h);
+	while (!holding_mutex)
+		msleep(1);
+	EXPECT_EQ(t, try_stop_cpus(&on_other, count_fn, &seen[0]), -EAGAIN);
+	hold = 1;
+	kthread_reap(h);
+	unpin_self();
+	EXPECT_EQ(t, try_stop_cpus(&on_other, count_fn, &seen[0]), 0);
+}
+
+/* ---- crossing pairs mixed with whole-machine stops ---- */
+
+#define MAX_CALLS 4096
+static int call_ran[MAX_CALLS], call_wrong_cpu, call_failed, stress_rounds;
+static int call_next;
+
+struct call {
+	int id, cpu1;
+};
+
+static int pair_fn(void *arg)
+{
+	struct call *c = arg;
+	__atomic_fetch_add(&call_ran[c->id], 1, __ATOMIC_RELAXED);
+	if (smp_processor_id() != c->cpu1)
+		__atomic_fetch_add(&call_wrong_cpu, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int machine_fn(void *arg)
+{
+	struct call *c = arg;
+	__atomic_fetch_add(&call_ran[c->id], 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void stress_member(void *arg)
+{
+	uint64_t rng = *(uint64_t *)arg ^ ((uint64_t)smp_processor_id() << 32);
+	int me = smp_processor_id(), n = num_online_cpus();
+	int next = cpumask_next(me, cpu_online_mask);
+	if (next >= NR_CPUS)
+		next = cpumask_first(cpu_online_mask);
+	for (int r = 0; r < stress_rounds; r++) {
+		struct call c = {.id = __atomic_fetch_add(&call_next, 1, __ATOMIC_RELAXED)};
+		if (c.id >= MAX_CALLS)
+			return;
+		int ret;
+		/* Harts 0, 3, 6, ... sometimes stop the machine; the others
+		 * issue their pair (me, next) in a random argument order. */
+		if (me % 3 == 0 && ktest_rand(&rng) % 4 == 0) {
+			ret = stop_machine(machine_fn, &c, NULL);
+		} else {
+			bool swap = ktest_rand(&rng) & 1;
+			c.cpu1 = swap ? next : me;
+			ret = n > 1 ? stop_two_cpus(c.cpu1, swap ? me : next, pair_fn, &c)
+				    : stop_one_cpu(me, pair_fn, &c);
+		}
+		if (ret)
+			__atomic_fetch_add(&call_failed, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void stop_two_cpus_crossing_pairs_with_stop_machine(struct ktest *t)
+{
+	int n = num_online_cpus();
+	memset(call_ran, 0, sizeof(call_ran));
+	call_next = call_wrong_cpu = call_failed = 0;
+	/* A whole-machine stop costs a round of every hart; on two host
+	 * cores keep the total near 300 calls. */
+	stress_rounds = max(8, min(75, 300 / n));
+	uint64_t seed = ktest_rand(&t->rng);
+	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, stress_member, &seed), 0);
+	int calls = min(call_next, MAX_CALLS), once = 0;
+	for (int i = 0; i < calls; i++)
+		once += call_ran[i] == 1;
+	ktest_log(t, "%d calls over %d harts (%d rounds each)", calls, n, stress_rounds);
+	EXPECT_EQ(t, calls, stress_rounds * n);
+	EXPECT_EQ(t, once, calls); /* every fn ran exactly once */
+	EXPECT_EQ(t, call_wrong_cpu, 0);
+	EXPECT_EQ(t, call_failed, 0);
+}
+
+/* ---- stop_machine: exclusive, interrupts off, on the mask ---- */
+
+DEFINE_PER_CPU(unsigned long, outside_progress);
+static volatile int outside_stop;
+static int excl_violations, excl_irqs_on, excl_runs;
+
+static int outside_spin(void *arg)
+{
+	while (!outside_stop)
+		this_cpu(outside_progress)++;
+	return 0;
+}
+
+/*
+ * Two witnesses per hart that must stand still while fn runs: a busy
+ * thread's counter (nothing else runs) and the hart's tick count (its
+ * interrupts are off: fn waits longer than a tick period).
+ */
+static int exclusive_fn(void *arg)
+{
+	unsigned long snap[NR_CPUS], ticks[NR_CPUS];
+	int cpu;
+	__atomic_fetch_add(&excl_runs, 1, __ATOMIC_RELAXED);
+	for_each_online_cpu(cpu) {
+		snap[cpu] = READ_ONCE(per_cpu(outside_progress, cpu));
+		ticks[cpu] = READ_ONCE(per_cpu(tick_count, cpu));
+		/* RUN starts when every hart acked DISABLE_IRQ: each is in
+		 * DISABLE_IRQ (not yet seen RUN) or RUN, interrupts off. */
+		enum multi_stop_state st = cpu_stop_state(cpu);
+		if (st != MULTI_STOP_RUN && st != MULTI_STOP_DISABLE_IRQ)
+			__atomic_fetch_add(&excl_irqs_on, 1, __ATOMIC_RELAXED);
+	}
+	if (!irqs_disabled())
+		__atomic_fetch_add(&excl_irqs_on, 1, __ATOMIC_RELAXED);
+	udelay(2 * 1000000 / HZ);
+	for_each_online_cpu(cpu) {
+		if (READ_ONCE(per_cpu(outside_progress, cpu)) != snap[cpu])
+			__atomic_fetch_add(&excl_violations, 1, __ATOMIC_RELAXED);
+		if (READ_ONCE(per_cpu(tick_count, cpu)) != ticks[cpu])
+			__atomic_fetch_add(&excl_irqs_on, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+static void concurrent_stop_machine(void *arg)
+{
+	for (int i = 0; i < *(int *)arg; i++)
+		if (stop_machine(exclusive_fn, NULL, NULL))
+			__atomic_fetch_add(&excl_violations, 1000, __ATOMIC_RELAXED);
+}
+
+static void stop_machine_is_exclusive_with_irqs_off(struct ktest *t)
+{
+	static struct task_struct *sp[NR_CPUS];
+	int cpu, n = num_online_cpus();
+	excl_violations = excl_irqs_on = excl_runs = 0;
+	outside_stop = 0;
+	/* Something busy that the rendezvous must freeze, on up to 8 harts:
+	 * with more, every busy vCPU competes for the two host cores and one
+	 * rendezvous takes seconds. The tick witness covers every hart. */
+	memset(sp, 0, sizeof(sp));
+	for_each_online_cpu(cpu) {
+		if (cpu >= 8)
+			break;
+		sp[cpu] = start_on(outside_spin, NULL, cpu, "outside/%u");
+		ASSERT_TRUE(t, sp[cpu] != NULL);
+	}
+	int each = max(1, 16 / n); /* every hart calls it, concurrently */
+	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, concurrent_stop_machine, &each), 0);
+	outside_stop = 1;
+	for_each_online_cpu(cpu)
+		if (sp[cpu])
+			kthread_reap(sp[cpu]);
+	EXPECT_EQ(t, excl_runs, each * n);
+	EXPECT_EQ(t, excl_violations, 0);
+	EXPECT_EQ(t, excl_irqs_on, 0);
+}
+
+static int mask_fn(void *arg)
+{
+	__atomic_fetch_add(&((int *)arg)[smp_processor_id()], 1, __ATOMIC_RELAXED);
+	return smp_processor_id() == test_hart() ? -EIO : 0;
+}
+
+static void stop_machine_runs_fn_on_mask_and_returns_errors(struct ktest *t)
+{
+	static int ran[NR_CPUS];
+	cpumask_t mask;
+	int cpu;
+	for (int round = 0; round < 4; round++) {
+		memset(ran, 0, sizeof(ran));
+		cpumask_clear(&mask);
+		for_each_online_cpu(cpu)
+			if (ktest_rand(&t->rng) & 1)
+				cpumask_set_cpu(cpu, &mask);
+		if (cpumask_empty(&mask))
+			cpumask_set_cpu(0, &mask);
+		int ret = stop_machine(mask_fn, ran, &mask);
+		for_each_online_cpu(cpu)
+			EXPECT_EQ(t, ran[cpu], cpumask_test_cpu(cpu, &mask) ? 1 : 0);
+		EXPECT_EQ(t, ret, cpumask_test_cpu(test_hart(), &mask) ? -EIO : 0);
+	}
+	memset(ran, 0, sizeof(ran)); /* NULL: the first online hart only */
+	stop_machine(mask_fn, ran, NULL);
+	for_each_online_cpu(cpu)
+		EXPECT_EQ(t, ran[cpu], cpu == cpumask_first(cpu_online_mask) ? 1 : 0);
+}
+
+/* ---- moving running tasks under a storm of affinity changes ---- */
+
+#define STORM_WORK 20000
+
+struct worker {
+	struct task_struct *task;
+	volatile unsigned long done;
+};
+
+static int storm_worker(void *arg)
+{
+	struct worker *w = arg;
+	for (unsigned long i = 0; i < STORM_WORK; i++) {
+		w->done++;
+		if (i % 512 == 0)
+			cpu_relax();
+	}
+	return 0;
+}
+
+static struct worker *storm_workers;
+static int storm_nworkers, storm_setaff_rounds, storm_setaff_failed;
+
+static void affinity_storm(void *arg)
+{
+	uint64_t rng = *(uint64_t *)arg ^ ((uint64_t)smp_processor_id() * 0x9e37);
+	for (int r = 0; r < storm_setaff_rounds; r++) {
+		struct worker *w = &storm_workers[ktest_rand(&rng) % (unsigned)storm_nworkers];
+		cpumask_t mask;
+		int cpu;
+		cpumask_clear(&mask);
+		for_each_online_cpu(cpu)
+			if (ktest_rand(&rng) % 3 == 0)
+				cpumask_set_cpu(cpu, &mask);
+		if (cpumask_empty(&mask))
+			cpumask_set_cpu((int)(ktest_rand(&rng) % (unsigned)num_online_cpus()),
+					&mask);
+		if (w->task->state != TASK_DEAD && set_cpus_allowed_ptr(w->task, &mask) != 0)
+			__atomic_fetch_add(&storm_setaff_failed, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void stop_migration_storm_keeps_tasks_on_their_masks(struct ktest *t)
+{
+	int n = num_online_cpus();
+	unsigned long pages = nr_free_pages();
+	size_t bytes = kmalloc_bytes_in_use();
+	unsigned long viol = stop_affinity_violations();
+	storm_nworkers = 4 * n;
+	storm_setaff_rounds = max(20, 800 / n);
+	storm_setaff_failed = 0;
+	storm_workers = kzalloc(sizeof(*storm_workers) * (size_t)storm_nworkers);
+	ASSERT_TRUE(t, storm_workers != NULL);
+	for (int i = 0; i < storm_nworkers; i++) {
+		struct worker *w = &storm_workers[i];
+		w->task = kthread_create(storm_worker, w, "busy%d", i);
+		ASSERT_TRUE(t, w->task != NULL);
+		get_task_struct(w->task);
+		wake_up_process(w->task);
+	}
+	uint64_t seed = ktest_rand(&t->rng);
+	EXPECT_EQ(t, run_on_cpus(cpu_online_mask, affinity_storm, &seed), 0);
+	for (int i = 0; i < storm_nworkers; i++) {
+		struct worker *w = &storm_workers[i];
+		kthread_reap(w->task);
+		EXPECT_EQ(t, w->done, STORM_WORK);
+	}
+	kfree(storm_workers);
+	ktest_log(t, "%d workers, %d harts x %d affinity changes", storm_nworkers, n,
+		  storm_setaff_rounds);
+	EXPECT_EQ(t, storm_setaff_failed, 0);
+	EXPECT_EQ(t, stop_affinity_violations() - viol, 0);
+	EXPECT_EQ(t, nr_free_pages(), pages);
+	EXPECT_EQ(t, kmalloc_bytes_in_use(), bytes);
+}
+
+/* ---- active load balancing pushes a running task ---- */
+
+static void stop_active_balance_pushes_running_task(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	int home = test_hart();
+	static volatile int stop;
+	stop = 0;
+	/* A pinned nice-19 task and a movable nice -20 one share `home`: the
+	 * movable one is nearly always the running one, so only the stopper
+	 * (active balancing) can move it. */
+	struct task_struct *pinned =
+		kthread_create_on_cpu(rt_spinner, (void *)&stop, home, "pin/%u");
+	struct task_struct *mover = kthread_create(rt_spinner, (void *)&stop, "mover");
+	ASSERT_TRUE(t, pinned && mover);
+	set_user_nice(pinned, 19);
+	set_user_nice(mover, -20);
+	kthread_bind(mover, home);
+	get_task_struct(pinned);
+	get_task_struct(mover);
+	wake_up_process(pinned);
+	wake_up_process(mover);
+	while (!READ_ONCE(mover->on_cpu))
+		msleep(1);
+	EXPECT_EQ(t, set_cpus_allowed_ptr(mover, cpu_online_mask), 0);
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 30;
+	while (task_cpu(mover) == home && get_cycles() < deadline)
+		msleep(5);
+	int where = task_cpu(mover);
+	stop = 1;
+	kthread_reap(mover);
+	kthread_reap(pinned);
+	EXPECT_NE(t, where, home);
+}
+
+/* ---- the watchdog ---- */
+
+static int stall_reports;
+
+static void catch_stall(const char *msg, size_t len, void *arg)
+{
+	if (strstr(msg, "stop_machine stall: state RUN") || strstr(msg, "has been running fn"))
+		stall_reports++;
+}
+
+static int slow_fn(void *arg)
+{
+	udelay(*(int *)arg * 1000);
+	return 3;
+}
+
+static void stop_watchdog_reports_stall_then_recovers(struct ktest *t)
+{
+	uint64_t saved = stop_watchdog_ticks;
+	int ms = 400;
+	stop_watchdog_ticks = ns_to_ticks(50 * 1000000ULL); /* 50 ms for this test */
+	stall_reports = 0;
+	printk_set_hook(catch_stall, NULL);
+	int a = stop_machine(slow_fn, &ms, NULL); /* others see RUN not acked */
+	int b = num_online_cpus() > 1 ? stop_one_cpu(test_hart(), slow_fn, &ms) : 3;
+	printk_set_hook(NULL, NULL);
+	stop_watchdog_ticks = saved;
+	EXPECT_EQ(t, a, 3);
+	EXPECT_EQ(t, b, 3);
+	if (num_online_cpus() > 1)
+		EXPECT_GE(t, stall_reports, 2);
+	/* And the machine works normally afterwards. */
+	EXPECT_EQ(t, stop_machine(machine_fn, &(struct call){.id = 0}, NULL), 0);
+}
+
+KTEST_SUITE(stop_api, KTEST_CASE(stop_one_cpu_preempts_fifo99_spinner),
+	    KTEST_CASE(stop_one_cpu_from_every_hart_to_every_hart),
+	    KTEST_CASE(stop_misuse_is_refused_not_hung),
+	    KTEST_CASE(stop_nowait_runs_and_refuses_requeue),
+	    KTEST_CASE(stop_two_cpus_runs_fn_on_first_with_both_stopped),
+	    KTEST_CASE(stop_cpus_on_mask_and_try_stop_cpus_busy));
+
+KTEST_SUITE(stop_machine, KTEST_CASE(stop_two_cpus_crossing_pairs_with_stop_machine),
+	    KTEST_CASE(stop_machine_is_exclusive_with_irqs_off),
+	    KTEST_CASE(stop_machine_runs_fn_on_mask_and_returns_errors),
+	    KTEST_CASE(stop_watchdog_reports_stall_then_recovers));
+
+KTEST_SUITE(stop_users, KTEST_CASE(stop_migration_storm_keeps_tasks_on_their_masks),
+	    KTEST_CASE(stop_active_balance_pushes_running_task));
