@@ -16,6 +16,8 @@
 #include "trap.h"
 
 volatile int panic_cpu = -1;
+/* Set by the trap code before it panics: backtrace the trapped context. */
+DEFINE_PER_CPU(struct pt_regs *, panic_regs);
 static void (*panic_notifiers[4])(void);
 
 void panic_register_notifier(void (*fn)(void))
@@ -38,12 +40,17 @@ static bool frame_ok(unsigned long fp, unsigned long prev)
 	return fp >= KERNEL_BASE && off >= PAGE_SIZE + 16;
 }
 
+/*
+ * Frame #0 is marked "(pc)" when it is the exact faulting pc; every other
+ * frame is a return address, which the host symbolises at address - 1
+ * (after a call to a noreturn function it may point past the caller).
+ */
 void dump_backtrace(unsigned long fp, unsigned long pc)
 {
 	int depth = 0;
 	console_printf("Backtrace:\n");
 	if (pc)
-		console_printf("  #%d 0x%016lx\n", depth++, pc);
+		console_printf("  #%d 0x%016lx (pc)\n", depth++, pc);
 	unsigned long prev = 0;
 	while (depth < 32 && frame_ok(fp, prev)) {
 		unsigned long ra = ((unsigned long *)fp)[-1];
@@ -91,7 +98,11 @@ void panic(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	console_printf("\nKernel panic on cpu%d (hart %lu): %s\n", me, cpu_to_hartid(me), msg);
-	dump_backtrace((unsigned long)__builtin_frame_address(0), 0);
+	struct pt_regs *regs = this_cpu(panic_regs);
+	if (regs)
+		dump_backtrace(regs->s0, regs->epc);
+	else
+		dump_backtrace((unsigned long)__builtin_frame_address(0), 0);
 	smp_send_stop();
 	for (unsigned i = 0; i < ARRAY_SIZE(panic_notifiers); i++)
 		if (panic_notifiers[i])

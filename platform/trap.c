@@ -29,6 +29,7 @@ struct fault_catch {
 
 DEFINE_PER_CPU(unsigned long, overflow_stack_top); /* read by entry.S */
 DEFINE_PER_CPU(unsigned long, irq_count);
+DECLARE_PER_CPU(struct pt_regs *, panic_regs);
 /* Hook the scheduler installs: may switch tasks on the way out of an
  * interrupt that arrived with interrupts enabled and preempt_count 0. */
 void (*irq_exit_hook)(struct pt_regs *regs);
@@ -65,7 +66,6 @@ void show_regs(const struct pt_regs *r)
 			console_printf(" %7s: %016lx", names[i + 2], v[i + 2]);
 		console_printf("\n");
 	}
-	dump_backtrace(r->s0, r->epc);
 }
 
 /* Resume the test that armed a fault catch on this hart, if any. */
@@ -113,6 +113,7 @@ static void do_exception(struct pt_regs *regs)
 	console_printf("\nUnhandled exception on cpu%d: %s (scause %lu) at pc 0x%lx, stval 0x%lx\n",
 		       smp_processor_id(), name, code, regs->epc, regs->tval);
 	show_regs(regs);
+	this_cpu(panic_regs) = regs;
 	panic("unhandled %s at pc 0x%lx, stval 0x%lx", name, regs->epc, regs->tval);
 }
 
@@ -125,6 +126,7 @@ void handle_stack_overflow(struct pt_regs *regs)
 		       "at 0x%lx (pc 0x%lx)\n",
 		       smp_processor_id(), regs->sp, regs->sp & ~(THREAD_SIZE - 1), regs->epc);
 	show_regs(regs);
+	this_cpu(panic_regs) = regs;
 	panic("stack overflow: sp 0x%lx, pc 0x%lx", regs->sp, regs->epc);
 }
 

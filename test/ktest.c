@@ -77,12 +77,20 @@ static uint64_t hash_name(const char *s)
 	return h;
 }
 
+/* test=GLOB[,GLOB...]: run the suites matching any of the globs. */
 static bool suite_selected(const char *name)
 {
-	char glob[64];
-	if (!cmdline_get("test", glob, sizeof(glob)) || !glob[0])
+	char globs[128];
+	if (!cmdline_get("test", globs, sizeof(globs)) || !globs[0])
 		return true;
-	return fnmatch(glob, name, 0) == 0;
+	for (char *g = globs, *end; g; g = end ? end + 1 : NULL) {
+		end = strchr(g, ',');
+		if (end)
+			*end = '\0';
+		if (fnmatch(g, name, 0) == 0)
+			return true;
+	}
+	return false;
 }
 
 struct totals {
@@ -150,5 +158,6 @@ int ktest_run_all(void)
 	}
 	console_printf("# totals: %d passed, %d failed, %d skipped\n", tot.passed, tot.failed,
 		       tot.skipped);
+	console_printf("%d passed, %d failed\n", tot.passed, tot.failed);
 	return tot.failed;
 }

@@ -27,8 +27,10 @@ import qemu  # noqa: E402  (sibling module, not an installed package)
 
 # The standard matrix: edit here.  One row per configuration; repeats > 1
 # boots it that many times (logs get -r1..-rN) and reports the boot-hart
-# lottery over those boots.  timeout None = qemu.default_timeout(smp)
-# (60 s + 2 s per hart).  The 128-hart row runs only the boot suite: 128
+# lottery over those boots (each runs the boot, smp and timer suites: the
+# parts a different boot hart could break; the full suites run once per
+# other row).  timeout None = qemu.default_timeout(smp) (150 s + 8 s per
+# hart).  The 128-hart row runs only the boot suite: 128
 # MTTCG vCPUs on a 2-core host make every cross-hart wait take seconds, so
 # the heavier suites run at up to 32 harts and the big boot proves that all
 # 128 harts come online with working per-cpu data.
@@ -46,7 +48,10 @@ MATRIX = [
     (4,    "jump",    "aia",    "256M", 1,       None,    "fw x irq at smp4"),
     (8,    "jump",    "aclint", "256M", 1,       None,    "smp8 irq variants"),
     (8,    "dynamic", "aia",    "256M", 1,       None,    "smp8 irq variants"),
-    (8,    "dynamic", "plain",  "256M", 10,      None,    "boot-hart lottery"),
+    (8,    "dynamic", "plain",  "256M", 10,      None,    "boot-hart lottery", "test=boot,smp,timer", "", "lottery"),
+    # Extra columns: boot arguments, -cpu, a label for the name.
+    (4,    "dynamic", "aclint", "256M", 1,       None,    "IPI=sbi beside SSWI", "ipi=sbi", "", "ipisbi"),
+    (4,    "jump",    "plain",  "256M", 1,       None,    "SBI TIME timer", "", "rv64,sstc=false", "nosstc"),
     (128,  "dynamic", "plain",  "512M", 1,       600,     "big boot", "test=boot"),
 ]
 
@@ -62,7 +67,10 @@ def expand(rows, append: str = "", icount: bool = False) -> List[List[qemu.Confi
     for row in rows:
         smp, fw, irq, mem, repeats, timeout, _why = row[:7]
         row_append = " ".join(filter(None, (row[7] if len(row) > 7 else "", append)))
-        base = qemu.Config(smp=smp, fw=fw, irq=irq, mem=mem, append=row_append,
+        cpu = row[8] if len(row) > 8 else ""
+        label = row[9] if len(row) > 9 else ""
+        base = qemu.Config(smp=smp, fw=fw, irq=irq, mem=mem, append=row_append, cpu=cpu,
+                           label=label,
                            icount=icount, timeout=timeout)
         if repeats > 1:
             groups.append([dataclasses.replace(base, repeat=i + 1) for i in range(repeats)])
@@ -116,7 +124,9 @@ def select(rows, only: Dict[str, str]):
     hits = [row for row in rows if matches(row)]
     if all(k in only for k in ("SMP", "FW", "IRQ")):
         if hits:
-            smp, fw, irq, mem, _repeats, timeout, why = hits[0]
+            # The plain configuration: variant columns (boot arguments,
+            # -cpu, label) stay out of an exact selection.
+            smp, fw, irq, mem, _repeats, timeout, why = hits[0][:7]
             return [(smp, fw, irq, only.get("MEM", mem), 1, timeout, why)]
         return [(int(only["SMP"]), only["FW"], only["IRQ"], only.get("MEM", qemu.DEFAULT_MEM),
                  1, None, "--only")]

@@ -68,7 +68,7 @@ def default_timeout(smp: int) -> float:
     """
     if smp >= 128:
         return 600.0
-    return 60.0 + 2.0 * smp
+    return 150.0 + 8.0 * smp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +82,15 @@ class Config:
     icount: bool = False
     timeout: Optional[float] = None   # None: default_timeout(smp)
     repeat: Optional[int] = None      # N of a repeated run, gives "-rN"
+    cpu: str = ""                     # -cpu value, e.g. "rv64,sstc=false"
+    label: str = ""                   # name suffix telling variants apart
 
     @property
     def name(self) -> str:
         """Config name used for the log file and report lines."""
         base = f"smp{self.smp}-{self.fw}-{self.irq}"
+        if self.label:
+            base += f"-{self.label}"
         return base if self.repeat is None else f"{base}-r{self.repeat}"
 
     @property
@@ -109,6 +113,8 @@ def build_cmd(config: Config, image: str, qemu: str = QEMU_BIN) -> List[str]:
            "-nographic",
            "-bios", FW_BIOS[config.fw],
            "-kernel", str(image)]
+    if config.cpu:
+        cmd += ["-cpu", config.cpu]
     if config.append:
         cmd += ["-append", config.append]
     if config.icount:
@@ -121,7 +127,10 @@ def build_cmd(config: Config, image: str, qemu: str = QEMU_BIN) -> List[str]:
 # --------------------------------------------------------------------------
 
 RE_BOOT_HART = re.compile(r"boot hart (\d+)")
-RE_FRAME = re.compile(r"#(\d+) 0x([0-9a-fA-F]{16})")
+# A backtrace frame. "(pc)" marks an exact pc; any other frame is a return
+# address, looked up at address - 1 (a call to a noreturn function can be
+# the last instruction of its caller, so the return address is past it).
+RE_FRAME = re.compile(r"#(\d+) 0x([0-9a-fA-F]{16})( \(pc\))?")
 RE_TOTALS = re.compile(r"# totals: (\d+) passed, (\d+) failed, (\d+) skipped")
 RE_TOP_VERSION = re.compile(r"^KTAP version 1$")
 RE_TOP_PLAN = re.compile(r"^1\.\.(\d+)$")
@@ -260,7 +269,8 @@ class _LogParser:
         elif self.in_panic:
             m = RE_FRAME.search(line)
             if m:
-                out.frames.append((int(m.group(1)), m.group(2)))
+                addr = m.group(2) if m.group(3) else f"{int(m.group(2), 16) - 1:016x}"
+                out.frames.append((int(m.group(1)), addr))
 
     def _open_suite(self, name: Optional[str] = None) -> Suite:
         self._close_suite()

@@ -224,7 +224,10 @@ static void stop_two_cpus_runs_fn_on_first_with_both_stopped(struct ktest *t)
 		EXPECT_EQ(t, stop_two_cpus(tp.cpu1, tp.cpu2, two_fn, &tp), 5);
 		EXPECT_EQ(t, tp.ran_on, tp.cpu1);
 		EXPECT_TRUE(t, tp.irqs_off);
-		EXPECT_EQ(t, tp.peer_state, MULTI_STOP_RUN); /* the peer waits in RUN */
+		/* The peer has turned its interrupts off and waits: in RUN, or still
+		 * in DISABLE_IRQ if it has not looked at the state since. */
+		EXPECT_TRUE(t, tp.peer_state == MULTI_STOP_RUN ||
+				       tp.peer_state == MULTI_STOP_DISABLE_IRQ);
 	}
 }
 
@@ -348,8 +351,8 @@ static void stop_two_cpus_crossing_pairs_with_stop_machine(struct ktest *t)
 	memset(call_ran, 0, sizeof(call_ran));
 	call_next = call_wrong_cpu = call_failed = 0;
 	/* A whole-machine stop costs a round of every hart; on two host
-	 * cores keep the total near 300 calls. */
-	stress_rounds = max(8, min(75, 300 / n));
+	 * cores (and another QEMU beside us) keep the total near 160 calls. */
+	stress_rounds = max(8, min(40, 160 / n));
 	uint64_t seed = ktest_rand(&t->rng);
 	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, stress_member, &seed), 0);
 	int calls = min(call_next, MAX_CALLS), once = 0;
@@ -429,7 +432,7 @@ static void stop_machine_is_exclusive_with_irqs_off(struct ktest *t)
 		sp[cpu] = start_on(outside_spin, NULL, cpu, "outside/%u");
 		ASSERT_TRUE(t, sp[cpu] != NULL);
 	}
-	int each = max(1, 16 / n); /* every hart calls it, concurrently */
+	int each = max(1, 8 / n); /* every hart calls it, concurrently */
 	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, concurrent_stop_machine, &each), 0);
 	outside_stop = 1;
 	for_each_online_cpu(cpu)
