@@ -14,6 +14,9 @@
 #include "kernel.h"
 
 void uart_init(uintptr_t base);
+void uart_enable_rx_irq(void);
+void console_input_init(void);		   /* boot hart, after the scheduler */
+int console_read_line(char *buf, int len); /* may sleep; the line without its end */
 void uart_putc(char c);
 int uart_getc(void); /* -1 when no byte is waiting */
 bool uart_present(void);

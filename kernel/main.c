@@ -100,6 +100,7 @@ void start_kernel(unsigned long hartid, const void *dtb)
 	smp_boot_secondaries();
 	print_hart_table();
 	cpu_stop_init();
+	console_input_init();
 
 	/* As Linux's rest_init(): the work goes to a thread, and this boot
 	 * context becomes CPU 0's idle task. */

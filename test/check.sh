@@ -4,7 +4,8 @@
 #   1. lint (clang-format + cppcheck)        counted as 1 check
 #   2. the runner's own unit tests           (test/runner_selftest.py)
 #   3. host tests: DT reader vs fdtget, corrupt DTBs under ASan/UBSan
-#   4. crash paths on the real image: panic, fault, stack overflow, bad DTB
+#   4. image checks: crash paths (panic, fault, stack overflow, bad DTB)
+#      and console input through the UART interrupt
 #   5. the test image over the QEMU matrix   (test/matrix.py)
 # The last line is "N passed, N failed" over all of them; the exit
 # status is non-zero if anything failed. ONLY=SMP=4,FW=jump,IRQ=aia
@@ -38,8 +39,9 @@ echo "== host tests"
 make --no-print-directory host-test 2>&1 | tee "$BUILD/test/host.log" | tail -n 5
 add_counts "$BUILD/test/host.log"
 
-echo "== crash paths"
-$PYTHON test/crash_tests.py --image "$BUILD/hartstop-test.elf" > "$BUILD/test/crash.log" 2>&1
+echo "== image checks"
+$PYTHON test/image_checks.py --image "$BUILD/hartstop-test.elf" \
+	--default-image "$BUILD/hartstop.elf" > "$BUILD/test/crash.log" 2>&1
 cat "$BUILD/test/crash.log"
 add_counts "$BUILD/test/crash.log"
 

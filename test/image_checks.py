@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
-"""End-to-end checks of the crash paths, on the real test image.
+"""End-to-end checks of the images that the KTAP suites cannot make.
 
-Each case boots QEMU and expects the kernel to fail loudly: a clear
-message on the console, exit status 3 (EXIT_PANIC, through the sifive,test
-device even before the DT was read) and, where there is a backtrace, one
-that addr2line can symbolise into our own functions.
+Crash paths, on the test image: each case expects the kernel to fail
+loudly: a clear message on the console, exit status 3 (EXIT_PANIC, through
+the sifive,test device even before the DT was read) and, where there is a
+backtrace, one that addr2line can symbolise into our own functions.
 
-    python3 test/crash_tests.py --image build/hartstop-test.elf
+Console input, on the default image: a line typed on QEMU's stdin reaches
+the kernel through the UART receive interrupt (PLIC, and APLIC+IMSIC).
+
+    python3 test/image_checks.py --image build/hartstop-test.elf \
+        --default-image build/hartstop.elf
 
 Prints ok / not ok per case and a closing "N passed, N failed" line.
 """
 
 import argparse
+import os
+import select
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,14 +71,48 @@ def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: s
     return problems
 
 
+def console_input(image: str, irq: str, timeout: float = 90.0):
+    """Type a line into the default image; it must print it back."""
+    cmd = qemu.build_cmd(qemu.Config(smp=2, irq=irq), image)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    seen, sent, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen += chunk
+            if not sent and b"boot complete" in seen:
+                proc.stdin.write(b"hello hartstop\r")
+                proc.stdin.flush()
+                sent = True
+            if b"got 'hello hartstop'" in seen:
+                return []
+        return ["boot never completed" if not sent else "the typed line never came back"]
+    finally:
+        qemu._kill_group(proc)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--image", required=True)
+    p.add_argument("--image", required=True, help="the test image (crash cases)")
+    p.add_argument("--default-image", help="the default image (console input cases)")
     args = p.parse_args()
     passed = failed = 0
+    n = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for n, (name, append, extra, expect, func) in enumerate(CASES, 1):
-            problems = run_case(args.image, Path(tmp), name, append, extra, expect, func)
+        checks = [(name, lambda c=c: run_case(args.image, Path(tmp), *c)) for c in CASES
+                  for name in [c[0]]]
+        if args.default_image:
+            for irq in ("plain", "aia"):
+                checks.append((f"console input ({irq})",
+                               lambda irq=irq: console_input(args.default_image, irq)))
+        for name, check in checks:
+            n += 1
+            problems = check()
             if problems:
                 failed += 1
                 print(f"not ok {n} - {name}: {'; '.join(problems)}")
