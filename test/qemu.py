@@ -127,6 +127,7 @@ def build_cmd(config: Config, image: str, qemu: str = QEMU_BIN) -> List[str]:
 # --------------------------------------------------------------------------
 
 RE_BOOT_HART = re.compile(r"boot hart (\d+)")
+RE_SEED = re.compile(r"^# seed=(\d+)")
 # A backtrace frame. "(pc)" marks an exact pc; any other frame is a return
 # address, looked up at address - 1 (a call to a noreturn function can be
 # the last instruction of its caller, so the return address is past it).
@@ -694,6 +695,9 @@ def format_details(r: RunResult, indent: str = "  ") -> List[str]:
         tail = [line for line in r.log.lines if line][-TAIL_LINES:]
         out.append(f"{indent}last {len(tail)} log lines:")
         out.extend(f"{indent}  | {line}" for line in tail)
+    seed = next((m.group(1) for m in map(RE_SEED.search, r.log.lines) if m), None)
+    if seed is not None:
+        out.append(f"{indent}replay: --append 'seed={seed}' (with the same SMP/FW/IRQ)")
     out.append(f"{indent}log: {r.log_path}")
     return out
 
