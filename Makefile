@@ -2,6 +2,7 @@
 #
 #   make qemu    build and boot the default image (SMP, MEM, FW, IRQ, IPI)
 #   make test    host tests, lint, then the test image over the QEMU matrix
+#   make bench   measure the stop machinery (BENCH_SMP ?= 2,4,8,16, ICOUNT=1)
 #   make deps    install the Debian packages the build and tests need
 #
 # Knobs: SMP ?= 4, MEM ?= 256M, FW ?= dynamic|jump, IRQ ?= plain|aclint|aia,
@@ -34,7 +35,7 @@ LDFLAGS := $(ARCHFLAGS) --specs=picolibc.specs -nostartfiles -T platform/kernel.
 LDLIBS := -lc -lgcc
 
 KERNEL_SRCS := $(wildcard sbi/*.c platform/*.c platform/*.S kernel/*.c kernel/sched/*.c)
-KERNEL_SRCS := $(filter-out kernel/image_default.c kernel/image_test.c,$(KERNEL_SRCS))
+KERNEL_SRCS := $(filter-out kernel/image_%.c,$(KERNEL_SRCS))
 TEST_SRCS := test/ktest.c $(wildcard test/ktest/*.c)
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
 KERNEL_OBJS := $(call obj,$(KERNEL_SRCS))
@@ -42,14 +43,16 @@ TEST_OBJS := $(call obj,$(TEST_SRCS))
 
 IMAGE := $(BUILD)/hartstop.elf
 TEST_IMAGE := $(BUILD)/hartstop-test.elf
+BENCH_IMAGE := $(BUILD)/hartstop-bench.elf
 
 # The packages `make deps` installs (Debian 12). expect drives the shell
 # tests; clang-format and cppcheck are `make lint`.
 DEB_PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc \
-	opensbi device-tree-compiler python3 gcc make clang-format cppcheck
+	opensbi device-tree-compiler python3 gcc make clang-format cppcheck gnuplot-nox
 HAVE_DEPS := $(shell command -v $(CC) >/dev/null 2>&1 && \
 	command -v qemu-system-riscv64 >/dev/null 2>&1 && command -v fdtget >/dev/null 2>&1 && \
 	command -v clang-format >/dev/null 2>&1 && command -v cppcheck >/dev/null 2>&1 && \
+	command -v gnuplot >/dev/null 2>&1 && \
 	test -d $(PICOLIBC)/lib/rv64imac/lp64 && \
 	test -f /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin && echo yes)
 ifeq ($(HAVE_DEPS),yes)
@@ -58,9 +61,9 @@ else
 DEPS := deps
 endif
 
-.PHONY: all qemu qemu-gdb test lint deps clean run-test
+.PHONY: all qemu qemu-gdb test lint deps clean run-test bench
 
-all: $(IMAGE) $(TEST_IMAGE)
+all: $(IMAGE) $(TEST_IMAGE) $(BENCH_IMAGE)
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
@@ -89,6 +92,10 @@ $(IMAGE): $(KERNEL_OBJS) $(call obj,kernel/image_default.c) platform/kernel.ld
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(TEST_IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/image_test.c) platform/kernel.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+$(BENCH_IMAGE): $(KERNEL_OBJS) $(call obj,kernel/image_bench.c) platform/kernel.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
@@ -123,6 +130,13 @@ ONLY := $(if $(filter command%,$(origin SMP) $(origin FW) $(origin IRQ)),\
 test: all | $(DEPS)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY='$(strip $(ONLY))' APPEND='$(APPEND)' \
 		sh test/check.sh
+
+BENCH_SMP ?= 2,4,8,16
+BENCH_IRQ ?= aclint
+BENCH_ITERS ?= 1000
+bench: $(BENCH_IMAGE) | $(DEPS)
+	$(PYTHON) test/bench.py --image $(BENCH_IMAGE) --smp $(BENCH_SMP) --irq $(BENCH_IRQ) \
+		--iters $(BENCH_ITERS) --out $(BUILD)/bench $(if $(ICOUNT),--icount)
 
 -include test/host/host.mk
 

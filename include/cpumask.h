@@ -139,6 +139,14 @@ static inline int cpumask_next(int cpu, const cpumask_t *m)
 	return cpumask_next_from(cpu + 1, m);
 }
 
+static inline int cpumask_last(const cpumask_t *m)
+{
+	int last = NR_CPUS, cpu;
+	for (cpu = cpumask_first(m); cpu < NR_CPUS; cpu = cpumask_next(cpu, m))
+		last = cpu;
+	return last;
+}
+
 #define for_each_cpu(cpu, mask)                                                                    \
 	for ((cpu) = cpumask_first(mask); (cpu) < NR_CPUS; (cpu) = cpumask_next((cpu), (mask)))
 
@@ -151,6 +159,11 @@ extern cpumask_t cpu_possible_mask_bits, cpu_online_mask_bits;
 static inline bool cpu_online(int cpu)
 {
 	return cpumask_test_cpu(cpu, cpu_online_mask);
+}
+
+static inline int cpumask_last_online(void)
+{
+	return cpumask_last(cpu_online_mask);
 }
 
 static inline int num_online_cpus(void)

@@ -44,7 +44,11 @@ unsigned long ipi_count_irqs(int cpu); /* hardware interrupts taken */
 
 /* Hardware delivery (platform/ipi_hw.c): raise the doorbell of each cpu. */
 void ipi_hw_send_mask(const cpumask_t *mask);
-void ipi_hw_init(enum ipi_path path);
+void ipi_hw_init(enum ipi_path direct, enum ipi_path path);
+int ipi_hw_set_path(enum ipi_path path); /* SBI or the direct path; bench */
+enum ipi_path ipi_hw_direct_path(void);
+/* Called for IPI_TEST in the handler (bench ping-pong), if set. */
+extern void (*ipi_test_hook)(void);
 void ipi_hw_init_this_cpu(void);
 void ipi_hw_clear(void);
 

@@ -54,6 +54,9 @@ int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg);
 int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg);
 int try_stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg);
 int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus);
+/* The same rendezvous among the harts of `participants` only, fn on the
+ * first of them (the bench measures it for 1, 2, 4, ... harts). */
+int stop_cpus_rendezvous(const cpumask_t *participants, cpu_stop_fn_t fn, void *arg);
 
 void cpu_stop_init(void); /* after SMP bring-up: one migration/N per online hart */
 bool cpu_stopper_enabled(int cpu);

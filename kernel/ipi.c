@@ -20,6 +20,7 @@ DEFINE_PER_CPU(unsigned long, ipi_sent);
 DEFINE_PER_CPU(unsigned long, ipi_irqs);
 static enum ipi_path path = IPI_PATH_SBI;
 void (*scheduler_ipi_hook)(void);
+void (*ipi_test_hook)(void);
 
 static const char *const path_names[] = {
 	[IPI_PATH_SBI] = "SBI",
@@ -43,9 +44,9 @@ void ipi_init(void)
 	cmdline_get("ipi", want, sizeof(want));
 	bool force_sbi = want[0] == 's';
 	path = IPI_PATH_SBI;
-	if (!force_sbi && dt.imsic_s.present && dt.imsic_s.ipi_id)
+	if (dt.imsic_s.present && dt.imsic_s.ipi_id)
 		path = IPI_PATH_IMSIC;
-	else if (!force_sbi && dt.aclint_sswi.present)
+	else if (dt.aclint_sswi.present)
 		path = IPI_PATH_SSWI;
 	/* A direct path must reach every possible hart, or none use it. */
 	int cpu;
@@ -59,7 +60,10 @@ void ipi_init(void)
 			break;
 		}
 	}
-	ipi_hw_init(path);
+	enum ipi_path direct = path;
+	if (force_sbi)
+		path = IPI_PATH_SBI;
+	ipi_hw_init(direct, path);
 	pr_info("ipi: delivery through %s%s", path_names[path], force_sbi ? " (forced)" : "");
 }
 
@@ -114,6 +118,10 @@ void ipi_interrupt(void)
 			break;
 		case IPI_CALL_FUNCTION:
 			generic_smp_call_function_interrupt();
+			break;
+		case IPI_TEST:
+			if (ipi_test_hook)
+				ipi_test_hook();
 			break;
 		case IPI_STOP:
 			ipi_stop();

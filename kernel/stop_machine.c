@@ -426,6 +426,26 @@ int try_stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
 	return rc;
 }
 
+/* The rendezvous of the harts in `participants`; fn on those in `active`
+ * (NULL: the first participant). Caller checked the arguments. */
+static int __stop_machine(const cpumask_t *participants, const cpumask_t *active, cpu_stop_fn_t fn,
+			  void *arg, unsigned long caller)
+{
+	mutex_lock(&stop_cpus_mutex);
+	/* Under the mutex: no other stop_cpus() is queueing, and (there is no
+	 * hotplug) the participants stay online. */
+	struct multi_stop_data ms = {.fn = fn,
+				     .data = arg,
+				     .num_threads = cpumask_weight(participants),
+				     .active_cpus = active,
+				     .first_cpu = cpumask_first(participants),
+				     .caller = caller};
+	set_state(&ms, MULTI_STOP_PREPARE);
+	int rc = __stop_cpus(participants, multi_cpu_stop, &ms, caller);
+	mutex_unlock(&stop_cpus_mutex);
+	return rc;
+}
+
 int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus)
 {
 	if (!fn || (cpus && cpumask_empty(cpus)))
@@ -446,20 +466,17 @@ int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus)
 		return rc;
 	if (stop_call_would_deadlock("stop_machine", _RET_IP_))
 		return -EDEADLK;
+	return __stop_machine(cpu_online_mask, cpus, fn, arg, _RET_IP_);
+}
 
-	mutex_lock(&stop_cpus_mutex);
-	/* Under the mutex: the online mask cannot change under us either
-	 * (there is no hotplug), and no other stop_cpus() is queueing. */
-	struct multi_stop_data ms = {.fn = fn,
-				     .data = arg,
-				     .num_threads = num_online_cpus(),
-				     .active_cpus = cpus,
-				     .first_cpu = cpumask_first(cpu_online_mask),
-				     .caller = _RET_IP_};
-	set_state(&ms, MULTI_STOP_PREPARE);
-	rc = __stop_cpus(cpu_online_mask, multi_cpu_stop, &ms, _RET_IP_);
-	mutex_unlock(&stop_cpus_mutex);
-	return rc;
+int stop_cpus_rendezvous(const cpumask_t *participants, cpu_stop_fn_t fn, void *arg)
+{
+	int rc = check_mask(participants);
+	if (rc || !fn)
+		return rc ? rc : -EINVAL;
+	if (stop_call_would_deadlock("stop_cpus_rendezvous", _RET_IP_))
+		return -EDEADLK;
+	return __stop_machine(participants, NULL, fn, arg, _RET_IP_);
 }
 
 /* ---- the stopper thread ---- */

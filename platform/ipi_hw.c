@@ -20,23 +20,42 @@
 #define IMSIC_EIE0	   0xc0
 
 static enum ipi_path hw_path;
-static uintptr_t doorbell[NR_CPUS]; /* SSWI register or IMSIC file, per cpu */
+static enum ipi_path direct_path = IPI_PATH_SBI; /* the machine's direct path, if any */
+static uintptr_t doorbell[NR_CPUS];		 /* SSWI register or IMSIC file, per cpu */
 static uint32_t imsic_ipi_id;
 
-void ipi_hw_init(enum ipi_path path)
+/* direct: the S-mode path the machine has (SBI if none); path: the one to
+ * use now. The direct doorbells are set up even when SBI is chosen, so
+ * that the bench can compare both paths in one boot. */
+void ipi_hw_init(enum ipi_path direct, enum ipi_path path)
 {
 	int cpu;
+	direct_path = direct;
 	hw_path = path;
 	imsic_ipi_id = dt.imsic_s.ipi_id;
 	for_each_possible_cpu(cpu) {
 		const struct dt_cpu *c = cpu_dt(cpu);
-		if (path == IPI_PATH_SSWI)
+		if (direct == IPI_PATH_SSWI)
 			doorbell[cpu] = dt.aclint_sswi.base + 4UL * (unsigned)c->sswi_index;
-		else if (path == IPI_PATH_IMSIC)
+		else if (direct == IPI_PATH_IMSIC)
 			doorbell[cpu] = dt.imsic_s.base +
 					IMSIC_FILE_STRIDE * (unsigned long)c->imsic_s_index +
 					IMSIC_SETEIPNUM_LE;
 	}
+}
+
+/* Switch between SBI and the direct path at run time (bench). */
+int ipi_hw_set_path(enum ipi_path path)
+{
+	if (path != IPI_PATH_SBI && path != direct_path)
+		return -ENODEV;
+	WRITE_ONCE(hw_path, path);
+	return 0;
+}
+
+enum ipi_path ipi_hw_direct_path(void)
+{
+	return direct_path;
 }
 
 /* The IMSIC's own registers sit behind siselect/sireg (AIA). */
@@ -65,15 +84,16 @@ void ipi_hw_init_this_cpu(void)
 	 * whatever the IPI path is: turn the S file on once per hart. */
 	imsic_write(IMSIC_EIDELIVERY, 1);
 	imsic_write(IMSIC_EITHRESHOLD, 0);
-	if (hw_path == IPI_PATH_IMSIC)
+	if (direct_path == IPI_PATH_IMSIC)
 		imsic_set_enabled(imsic_ipi_id);
 	csr_set(sie, SIE_SEIE);
 }
 
+/* Before reading the pending reasons: a doorbell rung after this is a
+ * new interrupt. (IMSIC identities are claimed by irqchip_handle().) */
 void ipi_hw_clear(void)
 {
-	if (hw_path != IPI_PATH_IMSIC)
-		csr_clear(sip, SIE_SSIE);
+	csr_clear(sip, SIE_SSIE);
 }
 
 static void send_window(unsigned long bits, unsigned long base, void *arg)
@@ -86,7 +106,7 @@ static void send_window(unsigned long bits, unsigned long base, void *arg)
 void ipi_hw_send_mask(const cpumask_t *mask)
 {
 	int cpu;
-	switch (hw_path) {
+	switch (READ_ONCE(hw_path)) {
 	case IPI_PATH_SBI:
 		sbi_for_each_hart_window(mask, send_window, NULL);
 		break;

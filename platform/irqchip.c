@@ -106,7 +106,7 @@ void irqchip_handle(void)
 		unsigned long top;
 		while ((top = csr_swap(CSR_STOPEI, 0)) != 0) {
 			unsigned int id = (unsigned int)(top >> 16);
-			if (id == dt.imsic_s.ipi_id && ipi_path() == IPI_PATH_IMSIC)
+			if (id == dt.imsic_s.ipi_id && ipi_hw_direct_path() == IPI_PATH_IMSIC)
 				ipi_interrupt();
 			else
 				dispatch(id);

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""make bench: boot the bench image for several hart counts, collect its
+BENCH lines, write CSV and JSON, draw two PNGs with gnuplot, print ratios.
+
+    python3 test/bench.py --image build/hartstop-bench.elf [--smp 2,4,8,16]
+        [--irq aclint] [--iters 1000] [--icount] [--out build/bench] [--check]
+
+--check is the short run inside make test: it asserts only that every
+expected figure is present and positive, never how fast anything was (the
+machine has two cores; timings belong here, not in tests).
+"""
+
+import argparse
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import qemu  # noqa: E402
+
+RE_BENCH = re.compile(r"^BENCH name=(\S+) harts=(\d+) median_ns=(\d+) p90_ns=(\d+) "
+                      r"p99_ns=(\d+) max_ns=(\d+) n=(\d+)")
+RE_STATES = re.compile(r"^BENCH_STATES harts=(\d+) prepare_ns=(\d+) disable_irq_ns=(\d+) "
+                       r"run_ns=(\d+) exit_ns=(\d+)")
+COLUMNS = ["name", "harts", "median_ns", "p90_ns", "p99_ns", "max_ns", "n"]
+# Always present (the direct path only where the machine has one).
+EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "wakeup_remote", "ctxsw", "stop_one_cpu_remote",
+            "stop_one_cpu_remote_return", "stop_one_cpu_self", "stop_nowait_tput",
+            "stop_two_cpus", "stop_machine", "migrate_running"]
+
+
+def run_boot(image, smp, irq, iters, icount, outdir):
+    config = qemu.Config(smp=smp, irq=irq, append=f"bench_iters={iters}", icount=icount,
+                         timeout=300 + 60 * smp, label="bench")
+    log = Path(outdir) / f"bench-smp{smp}.log"
+    outcome = qemu.run_command(qemu.build_cmd(config, image), log, config.effective_timeout)
+    text = log.read_text(errors="replace")
+    rows, states = [], []
+    for line in qemu.split_lines(text):
+        line = line.strip()
+        m = RE_BENCH.match(line)
+        if m:
+            name, *nums = m.groups()
+            row = dict(zip(COLUMNS, [name] + [int(x) for x in nums]))
+            if name != "stop_machine":
+                row["harts"] = smp  # the SMP of the boot; stop_machine rows keep N
+            rows.append(row)
+        m = RE_STATES.match(line)
+        if m:
+            states.append(dict(zip(["harts", "prepare_ns", "disable_irq_ns", "run_ns", "exit_ns"],
+                                   [int(x) for x in m.groups()])))
+    ok = outcome.exit_code == 0 and "BENCH_END" in text
+    return ok, rows, states, log
+
+
+def plots(outdir, rows, states):
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        print("bench: gnuplot not found (make deps installs gnuplot-nox); no PNGs")
+        return False
+    out = Path(outdir)
+    # stop_machine: latency vs harts, each state stacked (from the largest boot).
+    by_n = {}
+    for s in states:
+        by_n[s["harts"]] = s
+    with open(out / "stop_machine.dat", "w") as f:
+        f.write("# harts prepare_us disable_irq_us run_us exit_us total_median_us\n")
+        for n in sorted(by_n):
+            s = by_n[n]
+            med = [r["median_ns"] for r in rows if r["name"] == "stop_machine" and r["harts"] == n]
+            f.write(f"{n} {s['prepare_ns']/1e3} {s['disable_irq_ns']/1e3} {s['run_ns']/1e3} "
+                    f"{s['exit_ns']/1e3} {(max(med) if med else 0)/1e3}\n")
+    # latency: each operation next to the IPI floor (smallest boot, 2+ harts).
+    smp0 = min(r["harts"] for r in rows if r["name"] == "ipi_rtt")
+    with open(out / "latency.dat", "w") as f:
+        for r in rows:
+            if r["harts"] == smp0 and r["name"] not in ("stop_machine",) and "tput" not in r["name"]:
+                f.write(f"\"{r['name']}\" {r['median_ns']/1e3} {r['p90_ns']/1e3}\n")
+    script = f"""
+set terminal png size 900,520
+set output '{out}/stop_machine.png'
+set title 'stop_machine rendezvous: time per state (per hart, us) and median call (us)'
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set xlabel 'harts in the rendezvous'
+set ylabel 'microseconds'
+set key left top
+plot '{out}/stop_machine.dat' using 2:xtic(1) title 'PREPARE', '' using 3 title 'DISABLE_IRQ', \\
+     '' using 4 title 'RUN', '' using 5 title 'EXIT', \\
+     '' using 0:6 with linespoints lw 2 title 'median call'
+set output '{out}/latency.png'
+set title 'Latency of each operation next to the IPI round-trip floor (SMP {smp0}, median and p90, us)'
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -35
+set logscale y
+set ylabel 'microseconds (log)'
+set xlabel ''
+plot '{out}/latency.dat' using 2:xtic(1) title 'median', '' using 3 title 'p90'
+"""
+    res = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
+    if res.returncode != 0:
+        print("bench: gnuplot failed:", res.stderr.strip()[:500])
+        return False
+    return True
+
+
+def med(rows, name, harts=None):
+    vals = [r["median_ns"] for r in rows if r["name"] == name and (harts is None or r["harts"] == harts)]
+    return vals[0] if vals else None
+
+
+def ratios(rows, smps):
+    lines = []
+    for smp in smps:
+        rtt, one = med(rows, "ipi_rtt", smp), med(rows, "stop_one_cpu_remote", smp)
+        mig = med(rows, "migrate_running", smp)
+        if rtt and one:
+            lines.append(f"SMP {smp}: stop_one_cpu (call->fn) / IPI round trip = {one / rtt:.2f}")
+        if one and mig:
+            lines.append(f"SMP {smp}: migration / stop_one_cpu = {mig / one:.2f}")
+        sm = med(rows, "stop_machine", smp)
+        if sm and rtt:
+            # A broadcast plus one ack round trip is the floor of a rendezvous.
+            lines.append(f"SMP {smp}: stop_machine({smp}) / (IPI broadcast + ack) = {sm / rtt:.2f}")
+    return lines
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--image", required=True)
+    p.add_argument("--smp", default="2,4,8,16")
+    p.add_argument("--irq", default="aclint", help="aclint: both SBI and direct IPIs exist")
+    p.add_argument("--iters", type=int, default=1000)
+    p.add_argument("--icount", action="store_true")
+    p.add_argument("--out", default="build/bench")
+    p.add_argument("--check", action="store_true", help="short run: figures present and positive")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    smps = [int(x) for x in args.smp.split(",") if x]
+    all_rows, all_states, failures = [], [], []
+    for smp in smps:
+        ok, rows, states, log = run_boot(args.image, smp, args.irq, args.iters, args.icount, out)
+        print(f"bench: SMP {smp}: {'ok' if ok else 'FAILED'}, {len(rows)} figures ({log})")
+        if not ok:
+            failures.append(f"SMP {smp} boot did not finish the bench (see {log})")
+        all_rows += rows
+        all_states += [dict(s, smp=smp) for s in states]
+        for name in EXPECTED:
+            if smp < 2 and name in ("ipi_rtt_sbi", "ipi_rtt", "wakeup_remote",
+                                    "stop_one_cpu_remote", "stop_one_cpu_remote_return",
+                                    "stop_two_cpus", "migrate_running"):
+                continue
+            got = [r for r in rows if r["name"] == name]
+            if not got:
+                failures.append(f"SMP {smp}: {name} missing")
+            elif any(r["median_ns"] <= 0 or r["n"] <= 0 for r in got):
+                failures.append(f"SMP {smp}: {name} not positive")
+    with open(out / "results.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in all_rows:
+            w.writerow(r)
+    with open(out / "results.json", "w") as f:
+        json.dump({"rows": all_rows, "stop_machine_states": all_states,
+                   "qemu": " ".join(qemu.build_cmd(qemu.Config(smp=smps[-1], irq=args.irq,
+                                                               append=f"bench_iters={args.iters}",
+                                                               icount=args.icount), args.image)),
+                   "note": "stop_nowait_tput rows: median_ns etc. hold works per second"},
+                  f, indent=1)
+    print(f"bench: {len(all_rows)} rows -> {out}/results.csv, {out}/results.json")
+    if not args.check:
+        # Largest boot: the stacked-state plot uses every N it measured.
+        big = max(smps)
+        if plots(out, [r for r in all_rows], [s for s in all_states if s["smp"] == big]):
+            print(f"bench: plots -> {out}/stop_machine.png, {out}/latency.png")
+        for line in ratios(all_rows, smps):
+            print("ratio:", line)
+    for f in failures:
+        print("not ok -", f)
+    print(qemu.tally_line(0 if failures else 1, 1 if failures else 0))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
