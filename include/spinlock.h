@@ -45,10 +45,9 @@ static inline unsigned long spin_lock_irqsave(spinlock_t *l)
 	return flags;
 }
 
-static inline void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
-{
-	spin_unlock(l);
-	local_irq_restore(flags);
-}
+/* Release, then restore interrupts, then reschedule if that became due
+ * meanwhile: unlocking first with interrupts still off could not preempt,
+ * and a wakeup of a higher-priority task here would wait for a tick. */
+void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags);
 
 #endif

@@ -17,7 +17,7 @@ struct timer_list {
 };
 
 void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
-void add_timer(struct timer_list *t); /* on this hart */
+int add_timer(struct timer_list *t);  /* on this hart; returns which */
 bool del_timer(struct timer_list *t); /* true if it was pending */
 bool del_timer_sync(struct timer_list *t, int armed_cpu);
 void run_local_timers(void); /* tick, interrupt context */

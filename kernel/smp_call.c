@@ -113,12 +113,16 @@ int smp_call_function_single(int cpu, smp_call_func_t fn, void *info, bool wait)
 		return -EDEADLK;
 	}
 	struct call_single_data *csd = wait ? &stack_csd : this_cpu_ptr(&csd_data[cpu]);
+	/* Interrupts off from the wait to the push: an interrupt handler on
+	 * this hart using the same per-cpu csd would otherwise queue it twice. */
+	unsigned long flags = local_irq_save();
 	csd_lock_wait(csd);
 	csd->fn = fn;
 	csd->info = info;
 	__atomic_store_n(&csd->flags, CSD_FLAG_LOCK | (wait ? CSD_FLAG_SYNC : 0), __ATOMIC_RELAXED);
 	if (queue_csd(cpu, csd))
 		send_ipi(cpu, IPI_CALL_FUNCTION);
+	local_irq_restore(flags);
 	if (wait)
 		csd_lock_wait(csd);
 	preempt_enable();
@@ -143,6 +147,7 @@ int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info
 		return -EDEADLK;
 	}
 	cpumask_clear(&ring);
+	unsigned long flags = local_irq_save(); /* as in smp_call_function_single() */
 	for_each_cpu(cpu, &targets) {
 		struct call_single_data *csd = this_cpu_ptr(&csd_data[cpu]);
 		csd_lock_wait(csd);
@@ -155,6 +160,7 @@ int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info
 	}
 	if (!cpumask_empty(&ring))
 		send_ipi_mask(&ring, IPI_CALL_FUNCTION);
+	local_irq_restore(flags);
 	if (wait)
 		for_each_cpu(cpu, &targets)
 			csd_lock_wait(this_cpu_ptr(&csd_data[cpu]));

@@ -55,3 +55,13 @@ bool spin_held_by_me(spinlock_t *l)
 {
 	return spin_is_locked(l) && READ_ONCE(l->holder) == smp_processor_id();
 }
+
+void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
+{
+	l->holder = -1;
+	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+	preempt_enable_no_resched();
+	local_irq_restore(flags);
+	if (preempt_count() == 0 && !irqs_disabled())
+		preempt_schedule();
+}

@@ -47,7 +47,7 @@ void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 	t->cpu = -1;
 }
 
-void add_timer(struct timer_list *t)
+int add_timer(struct timer_list *t)
 {
 	unsigned long flags = local_irq_save();
 	int cpu = smp_processor_id();
@@ -57,6 +57,7 @@ void add_timer(struct timer_list *t)
 	list_add_tail(&t->entry, &b->timers);
 	spin_unlock(&b->lock);
 	local_irq_restore(flags);
+	return cpu; /* t->cpu may already be -1 again when the caller looks */
 }
 
 bool del_timer(struct timer_list *t)
@@ -105,7 +106,13 @@ void run_local_timers(void)
 bool del_timer_sync(struct timer_list *t, int armed_cpu)
 {
 	bool pending = del_timer(t);
+	if (armed_cpu < 0 || armed_cpu >= NR_CPUS)
+		return pending;
 	struct timer_base *b = per_cpu_ptr(&timer_bases, armed_cpu);
+	/* The base lock orders us after run_local_timers()' update of both
+	 * t->cpu and b->running (no fence between those plain stores). */
+	unsigned long flags = spin_lock_irqsave(&b->lock);
+	spin_unlock_irqrestore(&b->lock, flags);
 	while (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE) == t)
 		cpu_relax();
 	return pending;
@@ -135,8 +142,7 @@ long schedule_timeout(long ticks)
 	timer_setup(&s.timer, wake_sleeper);
 	s.task = current;
 	s.timer.expires = expire;
-	add_timer(&s.timer);
-	int armed_cpu = s.timer.cpu;
+	int armed_cpu = add_timer(&s.timer);
 	schedule();
 	del_timer_sync(&s.timer, armed_cpu);
 	long left = (long)(expire - jiffies);

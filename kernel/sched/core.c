@@ -293,7 +293,10 @@ static void __schedule(bool preempt)
 	spin_lock(&rq->lock);
 	update_rq_clock(rq);
 
-	if (!preempt && prev->state != TASK_RUNNING && task_on_rq_queued(prev))
+	/* A preempted task stays queued even if it was about to sleep; a
+	 * dead one never does. */
+	if ((!preempt || prev->state == TASK_DEAD) && prev->state != TASK_RUNNING &&
+	    task_on_rq_queued(prev))
 		deactivate_task(rq, prev, DEQUEUE_SLEEP);
 	WRITE_ONCE(prev->need_resched, 0);
 	prev->sched_class->put_prev_task(rq, prev);
@@ -399,7 +402,10 @@ static void scheduler_tick(void)
  * enqueue dance (put_prev/set_next around it when p is running). */
 static void __setscheduler(struct rq *rq, struct task_struct *p, int policy, int prio, int nice)
 {
-	bool queued = task_on_rq_queued(p), running = task_current(rq, p);
+	/* "Current but not queued" only happens while its hart is inside
+	 * __schedule() with the lock dropped (fair's balance): it has been put
+	 * back already and is going to sleep, so it is not running for us. */
+	bool queued = task_on_rq_queued(p), running = task_current(rq, p) && queued;
 	const struct sched_class *old = p->sched_class;
 	if (queued)
 		deactivate_task(rq, p, 0);
@@ -613,9 +619,10 @@ void do_exit(int code)
 	struct task_struct *p = current;
 	might_sleep();
 	kthread_exit_notify(p, code);
-	preempt_disable();
+	/* Interrupts off from here: a preemption between setting TASK_DEAD
+	 * and the final __schedule() would leave a dead task queued. */
+	local_irq_disable();
 	set_current_state(TASK_DEAD);
-	preempt_enable_no_resched();
 	__schedule(false);
 	BUG(); /* a dead task is never picked again */
 }
