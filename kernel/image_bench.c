@@ -399,8 +399,13 @@ static void bench_migrate_running(void)
 		mig_target = other;
 		uint64_t t0 = get_cycles();
 		set_cpus_allowed_ptr(p, &to);
-		while (!mig_seen_at)
+		/* The spinner may have stamped a moment before t0 (it read the
+		 * old target just before we reset the stamp): wait for a fresh one. */
+		while (READ_ONCE(mig_seen_at) < t0) {
+			if (mig_seen_at)
+				mig_seen_at = 0;
 			cpu_relax();
+		}
 		if (i >= 0)
 			samples[n++] = mig_seen_at - t0;
 		int t = where;
