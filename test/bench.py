@@ -81,7 +81,7 @@ def plots(outdir, rows, states):
             if r["harts"] == smp0 and r["name"] not in ("stop_machine",) and "tput" not in r["name"]:
                 f.write(f"\"{r['name']}\" {r['median_ns']/1e3} {r['p90_ns']/1e3}\n")
     script = f"""
-set terminal png size 900,520
+set terminal png size 900,520 noenhanced
 set output '{out}/stop_machine.png'
 set title 'stop_machine rendezvous: time per state (per hart, us) and median call (us)'
 set style data histograms
