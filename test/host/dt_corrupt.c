@@ -41,22 +41,7 @@
 #define ERRLEN 160
 
 static struct dt_info info;
-static int nchecks, nfailed;
-
-__attribute__((format(printf, 2, 3))) static void report(bool pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	nchecks++;
-	if (!pass)
-		nfailed++;
-	printf("%sok %d - ", pass ? "" : "not ", nchecks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+#include "tap.h"
 
 /* ---- PRNG: xorshift64*, so runs replay identically everywhere ---- */
 

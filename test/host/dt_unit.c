@@ -18,21 +18,7 @@
 #include "fdt_build.h"
 
 static struct dt_info info;
-static int nchecks, nfailed;
-
-__attribute__((format(printf, 2, 3))) static void report(bool pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	nchecks++;
-	if (!pass)
-		nfailed++;
-	printf("%sok %d - ", pass ? "" : "not ", nchecks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "tap.h"
 
 static void eq_u64(const char *desc, unsigned long long got, unsigned long long want)
 {

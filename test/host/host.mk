@@ -30,7 +30,7 @@ HT_DTB := $(HT_OUT)/dtb
 HT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -I include
 HT_SRCS := platform/fdt.c platform/devicetree.c
-HT_DEPS := $(HT_SRCS) include/fdt.h include/devicetree.h test/host/fdt_build.h
+HT_DEPS := $(HT_SRCS) include/fdt.h include/devicetree.h test/host/fdt_build.h test/host/tap.h
 HT_BINS := $(HT_OUT)/dtdump $(HT_OUT)/dt_unit $(HT_OUT)/dt_corrupt
 
 .PHONY: host-test host-clean fuzz

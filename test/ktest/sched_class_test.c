@@ -45,18 +45,26 @@ static int gate_fn(void *arg)
 	return 0;
 }
 
-static void run_gate(struct ktest *t, struct gate *g, int cpu)
+/* Queue g's tasks on cpu through the gate (the caller then holds a
+ * reference on each, for kthread_reap()); returns once the gate is gone. */
+static int open_gate(struct gate *g, int cpu)
 {
 	struct task_struct *gt = kthread_create_on_cpu(gate_fn, g, cpu, "gate/%u");
-	ASSERT_TRUE(t, gt != NULL);
-	if (sched_setscheduler(gt, SCHED_FIFO, MAX_RT_PRIO - 1) == 0) {
-		/* The gate must beat everything it wakes until it lets go. */
-	}
+	if (!gt)
+		return -ENOMEM;
+	/* The gate must beat everything it wakes until it lets go. */
+	sched_setscheduler(gt, SCHED_FIFO, MAX_RT_PRIO - 1);
 	for (int i = 0; i < g->n; i++)
 		get_task_struct(g->tasks[i]);
 	get_task_struct(gt);
 	wake_up_process(gt);
 	kthread_reap(gt);
+	return 0;
+}
+
+static void run_gate(struct ktest *t, struct gate *g, int cpu)
+{
+	ASSERT_EQ(t, open_gate(g, cpu), 0);
 	for (int i = 0; i < g->n; i++)
 		kthread_reap(g->tasks[i]);
 }
@@ -170,16 +178,9 @@ static int rotations(struct ktest *t, int policy)
 	}
 	/* The gate returns once both are queued; let them run for three RR
 	 * slices of the test hart's own ticks, then stop them. */
-	struct task_struct *gt = kthread_create_on_cpu(gate_fn, &g, cpu, "gate/%u");
-	if (!gt)
-		return -1;
-	for (int i = 0; i < 2; i++)
-		get_task_struct(g.tasks[i]);
-	sched_setscheduler(gt, SCHED_FIFO, MAX_RT_PRIO - 1);
-	get_task_struct(gt);
 	unsigned long start = per_cpu(tick_count, cpu);
-	wake_up_process(gt);
-	kthread_reap(gt);
+	if (open_gate(&g, cpu))
+		return -1;
 	unsigned long slice = (RR_TIMESLICE_MS * HZ + 999) / 1000;
 	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 60;
 	while (READ_ONCE(per_cpu(tick_count, cpu)) - start < 3 * slice + 2 &&
@@ -241,16 +242,10 @@ static int run_hogs(struct ktest *t, int n, const int *nice, unsigned long ticks
 		if (!g.tasks[i])
 			return -1;
 		set_user_nice(g.tasks[i], nice[i]);
-		get_task_struct(g.tasks[i]);
 	}
-	struct task_struct *gt = kthread_create_on_cpu(gate_fn, &g, cpu, "gate/%u");
-	if (!gt)
-		return -1;
-	sched_setscheduler(gt, SCHED_FIFO, MAX_RT_PRIO - 1);
-	get_task_struct(gt);
 	unsigned long start = per_cpu(tick_count, cpu);
-	wake_up_process(gt);
-	kthread_reap(gt);
+	if (open_gate(&g, cpu))
+		return -1;
 	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 120;
 	while (READ_ONCE(per_cpu(tick_count, cpu)) - start < ticks && get_cycles() < deadline)
 		msleep(20);
