@@ -16,6 +16,8 @@
 #include "riscv.h"
 #include "sbi.h"
 #include "smp.h"
+#include "preempt.h"
+#include "smp_call.h"
 #include "spinlock.h"
 
 #define PTE_V	      (1UL << 0)
@@ -126,18 +128,36 @@ static void remote_sfence_window(unsigned long bits, unsigned long base, void *v
 	sbi_remote_sfence_vma(bits, base, (uintptr_t)va, PAGE_SIZE);
 }
 
-/* Drop va from every online hart's TLB: the table is shared by all. Harts
- * not yet online flush their whole TLB when they turn paging on. */
+static void local_flush_one(void *va)
+{
+	local_flush_tlb_page((uintptr_t)va);
+}
+
+/*
+ * Drop va from every online hart's TLB: the table is shared by all. Harts
+ * not yet online flush their whole TLB when they turn paging on.
+ *
+ * With interrupts on, a cross-hart call does it (our own IPI, then each
+ * hart flushes locally). OpenSBI's remote fence would do as well, but it
+ * waits in M-mode for harts that may sit in wfi, which QEMU's
+ * deterministic -icount mode never lets them leave. With interrupts off
+ * (a waiting cross-hart call would deadlock) the SBI fence it is.
+ */
 static void flush_tlb_kernel_page(uintptr_t va)
 {
 	cpumask_t others;
-	unsigned long flags = local_irq_save(); /* stay on this hart meanwhile */
+	if (!irqs_disabled() && !in_irq()) {
+		preempt_disable(); /* stay on this hart meanwhile */
+		local_flush_tlb_page(va);
+		smp_call_function_many(cpu_online_mask, local_flush_one, (void *)va, true);
+		preempt_enable();
+		return;
+	}
 	local_flush_tlb_page(va);
 	cpumask_copy(&others, cpu_online_mask);
 	cpumask_clear_cpu(smp_processor_id(), &others);
 	if (!cpumask_empty(&others))
 		sbi_for_each_hart_window(&others, remote_sfence_window, (void *)va);
-	local_irq_restore(flags);
 }
 
 void set_kernel_page_present(uintptr_t va, bool present)
