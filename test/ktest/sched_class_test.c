@@ -161,11 +161,7 @@ static int rr_spin(void *arg)
 
 static int rotations(struct ktest *t, int policy)
 {
-	int cpu = pin_self_pick_other();
-	if (cpu < 0) {
-		unpin_self();
-		ktest_skip(t, "needs two harts: the spinners only stop when told");
-	}
+	int cpu = pin_other_or_skip(t, "needs two harts: the spinners only stop when told");
 	static volatile int stop, last;
 	struct spinner s[2] = {{&stop, 0, &last, 0, 1}, {&stop, 0, &last, 0, 2}};
 	struct gate g = {.n = 2};
@@ -227,11 +223,7 @@ static int hog_fn(void *arg)
  * its clock; returns each one's runtime in *rt. */
 static int run_hogs(struct ktest *t, int n, const int *nice, unsigned long ticks, uint64_t *rt)
 {
-	int cpu = pin_self_pick_other();
-	if (cpu < 0) {
-		unpin_self();
-		ktest_skip(t, "needs two harts: the hogs only stop when told");
-	}
+	int cpu = pin_other_or_skip(t, "needs two harts: the hogs only stop when told");
 	static volatile int stop;
 	struct hog h[4];
 	struct gate g = {.n = n};
@@ -322,11 +314,7 @@ static int rt_waker_target(void *arg)
 
 static void sched_remote_wakeup_preempts_fair_hog(struct ktest *t)
 {
-	int cpu = pin_self_pick_other();
-	if (cpu < 0) {
-		unpin_self();
-		ktest_skip(t, "needs two harts");
-	}
+	int cpu = pin_other_or_skip(t, "needs two harts");
 	static volatile int stop;
 	struct hog h = {.stop = &stop};
 	stop = 0;

@@ -61,6 +61,17 @@ static inline void unpin_self(void)
 	set_cpus_allowed_ptr(current, cpu_online_mask);
 }
 
+/* pin_self_pick_other(), or skip the case (unpinned) when there is one hart. */
+static inline int pin_other_or_skip(struct ktest *t, const char *why)
+{
+	int cpu = pin_self_pick_other();
+	if (cpu < 0) {
+		unpin_self();
+		ktest_skip(t, why);
+	}
+	return cpu;
+}
+
 /* Wait (sleeping) until *flag is non-zero or `seconds` pass. */
 static inline bool wait_flag(volatile int *flag, unsigned seconds)
 {

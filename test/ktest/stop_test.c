@@ -41,11 +41,7 @@ static int probe_fn(void *arg)
 
 static void stop_one_cpu_preempts_fifo99_spinner(struct ktest *t)
 {
-	int cpu = pin_self_pick_other();
-	if (cpu < 0) {
-		unpin_self();
-		ktest_skip(t, "needs two harts: the spinner only stops when told");
-	}
+	int cpu = pin_other_or_skip(t, "needs two harts: the spinner only stops when told");
 	static volatile int stop;
 	stop = 0;
 	spinner_progress = 0;
