@@ -87,7 +87,8 @@ $(BUILD)/obj/%.o: %.S | $(DEPS)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
 
-$(IMAGE): $(KERNEL_OBJS) $(call obj,kernel/image_default.c) platform/kernel.ld
+# The default image carries the suites too: the shell's `selftest` runs them.
+$(IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/image_default.c) platform/kernel.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 

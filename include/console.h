@@ -16,6 +16,7 @@
 void uart_init(uintptr_t base);
 void uart_enable_rx_irq(void);
 void console_input_init(void);		   /* boot hart, after the scheduler */
+int console_getc(void);			   /* may sleep; a byte, or -ENODEV without input */
 int console_read_line(char *buf, int len); /* may sleep; the line without its end */
 void uart_putc(char c);
 int uart_getc(void); /* -1 when no byte is waiting */
@@ -32,6 +33,20 @@ __printf(1, 2) void console_printf(const char *fmt, ...);
  */
 typedef void (*printk_hook_t)(const char *msg, size_t len, void *arg);
 void printk_set_hook(printk_hook_t fn, void *arg);
+
+/*
+ * Somebody who has a half-typed line on the console (the shell): printk
+ * calls hide() before and show() after each line it writes, under the
+ * console lock, so other harts' messages never garble what is typed.
+ */
+struct console_client {
+	void (*hide)(void);
+	void (*show)(void);
+};
+void console_set_client(const struct console_client *c);
+/* The console lock itself, for a client that edits its line. */
+unsigned long console_lock_irqsave(void);
+void console_unlock_irqrestore(unsigned long flags);
 
 /* Panic path: take the console whatever state its lock is in. */
 void console_force_unlock(void);

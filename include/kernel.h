@@ -6,6 +6,7 @@
 #define HARTSTOP_KERNEL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -86,6 +87,11 @@ void __warn(const char *file, int line, unsigned long caller, const char *fmt, .
 		}                                                                                  \
 		__c;                                                                               \
 	})
+
+/* Numbers without errno (kernel/kstrtox.c explains why not strtol). */
+unsigned long simple_strtoul(const char *s, char **endp, unsigned int base);
+int kstrtoul(const char *s, unsigned int base, unsigned long *res); /* whole string */
+int kstrtol(const char *s, unsigned int base, long *res);	    /* whole string */
 
 /* The kernel command line (from /chosen/bootargs) and its lookups. */
 extern char boot_command_line[];

@@ -2,7 +2,6 @@
  * cmdline.c - the kernel command line, from the DT's /chosen/bootargs
  * (QEMU -append). Space-separated "key=value" words.
  */
-#include <stdlib.h>
 #include <string.h>
 #include "devicetree.h"
 #include "kernel.h"
@@ -33,11 +32,10 @@ bool cmdline_get(const char *key, char *buf, size_t len)
 unsigned long cmdline_get_ulong(const char *key, unsigned long def)
 {
 	char buf[32];
-	char *end;
+	unsigned long v;
 	if (!cmdline_get(key, buf, sizeof(buf)) || !buf[0])
 		return def;
-	unsigned long v = strtoul(buf, &end, 0);
-	if (*end) {
+	if (kstrtoul(buf, 0, &v)) {
 		pr_warn("cmdline: %s=%s is not a number, using %lu", key, buf, def);
 		return def;
 	}

@@ -91,3 +91,20 @@ int console_read_line(char *buf, int len)
 	buf[n] = '\0';
 	return n;
 }
+
+static bool have_byte(void)
+{
+	return READ_ONCE(head) != READ_ONCE(tail);
+}
+
+int console_getc(void)
+{
+	might_sleep();
+	if (rx_cpu < 0)
+		return -ENODEV;
+	wait_event(rx_wait, have_byte());
+	unsigned long flags = spin_lock_irqsave(&rx_lock);
+	int c = (unsigned char)ring[tail++ % RX_RING];
+	spin_unlock_irqrestore(&rx_lock, flags);
+	return c;
+}

@@ -2,7 +2,6 @@
  * cpumask.c - parsing and printing CPU masks ("0x5", "0-3,6").
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "cpumask.h"
 #include "kernel.h"
@@ -11,12 +10,12 @@ static int parse_list(const char *s, cpumask_t *m)
 {
 	while (*s) {
 		char *end;
-		unsigned long a = strtoul(s, &end, 10), b = a;
+		unsigned long a = simple_strtoul(s, &end, 10), b = a;
 		if (end == s)
 			return -EINVAL;
 		if (*end == '-') {
 			s = end + 1;
-			b = strtoul(s, &end, 10);
+			b = simple_strtoul(s, &end, 10);
 			if (end == s || b < a)
 				return -EINVAL;
 		}

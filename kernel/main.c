@@ -75,6 +75,13 @@ void start_kernel(unsigned long hartid, const void *dtb)
 	pr_info("cmdline: \"%s\"", boot_command_line);
 	pr_info("smp: boot hart %lu; DT at %p (%u bytes), %d harts listed", hartid, dtb,
 		dt.dtb_size, dt.ncpus);
+	/* Which OpenSBI flavour: fw_jump puts the DTB at its fixed
+	 * FW_JUMP_FDT_ADDR, fw_dynamic near the top of RAM. */
+	pr_info("firmware: %s %lu.%lu, %s", sbi_impl_name(), sbi_impl_version() >> 16,
+		sbi_impl_version() & 0xffff,
+		(uintptr_t)dtb == 0x82200000
+			? "fw_jump (DTB at its fixed address)"
+			: "fw_dynamic or similar (DTB passed near the top of RAM)");
 
 	smp_setup_cpus(hartid);
 	time_init(dt.timebase_hz, all_harts_have_sstc());

@@ -47,7 +47,17 @@ void console_force_unlock(void)
 	spin_lock_init(&console_lock);
 }
 
-static unsigned long console_lock_irqsave(void)
+/* The interactive shell's line, redrawn around printk output (shell.c). */
+static const struct console_client *client;
+
+void console_set_client(const struct console_client *c)
+{
+	unsigned long flags = console_lock_irqsave();
+	client = c;
+	console_unlock_irqrestore(flags);
+}
+
+unsigned long console_lock_irqsave(void)
 {
 	unsigned long flags = local_irq_save();
 	/* A hart that re-enters printk from a trap while it already holds
@@ -59,7 +69,7 @@ static unsigned long console_lock_irqsave(void)
 	return flags;
 }
 
-static void console_unlock_irqrestore(unsigned long flags)
+void console_unlock_irqrestore(unsigned long flags)
 {
 	if (!(flags & CONSOLE_NESTED))
 		spin_unlock(&console_lock);
@@ -85,8 +95,13 @@ int vprintk(int level, const char *fmt, va_list ap)
 	unsigned long flags = console_lock_irqsave();
 	if (printk_hook)
 		printk_hook(buf + pre, total - (size_t)pre - 1, printk_hook_arg);
-	if (level <= console_loglevel)
+	if (level <= console_loglevel) {
+		if (client)
+			client->hide(); /* a half-typed line must not be garbled */
 		console_write(buf, total);
+		if (client)
+			client->show();
+	}
 	console_unlock_irqrestore(flags);
 	return (int)total;
 }

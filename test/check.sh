@@ -6,9 +6,11 @@
 #   3. host tests: DT reader vs fdtget, corrupt DTBs under ASan/UBSan
 #   4. image checks: crash paths (panic, fault, stack overflow, bad DTB)
 #      and console input through the UART interrupt
-#   5. a short bench run (SMP 2, few iterations): every figure present
+#   5. the shell over a pty (test/shell_test.py): every command, garbage,
+#      poweroff
+#   6. a short bench run (SMP 2, few iterations): every figure present
 #      and positive, so the bench cannot rot; no timing is asserted
-#   6. the test image over the QEMU matrix   (test/matrix.py)
+#   7. the test image over the QEMU matrix   (test/matrix.py)
 # The last line is "N passed, N failed" over all of them; the exit
 # status is non-zero if anything failed. ONLY=SMP=4,FW=jump,IRQ=aia
 # runs one configuration of the matrix.
@@ -46,6 +48,11 @@ $PYTHON test/image_checks.py --image "$BUILD/hartstop-test.elf" \
 	--default-image "$BUILD/hartstop.elf" > "$BUILD/test/crash.log" 2>&1
 cat "$BUILD/test/crash.log"
 add_counts "$BUILD/test/crash.log"
+
+echo "== shell"
+$PYTHON test/shell_test.py --image "$BUILD/hartstop.elf" > "$BUILD/test/shell.log" 2>&1
+cat "$BUILD/test/shell.log"
+add_counts "$BUILD/test/shell.log"
 
 echo "== short bench"
 $PYTHON test/bench.py --image "$BUILD/hartstop-bench.elf" --smp 2 --iters 30 --check \

@@ -7,7 +7,7 @@ the sifive,test device even before the DT was read) and, where there is a
 backtrace, one that addr2line can symbolise into our own functions.
 
 Console input, on the default image: a line typed on QEMU's stdin reaches
-the kernel through the UART receive interrupt (PLIC, and APLIC+IMSIC).
+the shell through the UART receive interrupt (PLIC, and APLIC+IMSIC).
 
     python3 test/image_checks.py --image build/hartstop-test.elf \
         --default-image build/hartstop.elf
@@ -72,7 +72,7 @@ def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: s
 
 
 def console_input(image: str, irq: str, timeout: float = 90.0):
-    """Type a line into the default image; it must print it back."""
+    """Type `help` at the default image's shell; its answer must come back."""
     cmd = qemu.build_cmd(qemu.Config(smp=2, irq=irq), image)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -85,13 +85,13 @@ def console_input(image: str, irq: str, timeout: float = 90.0):
                 if not chunk:
                     break
                 seen += chunk
-            if not sent and b"boot complete" in seen:
-                proc.stdin.write(b"hello hartstop\r")
+            if not sent and b"hartstop> " in seen:
+                proc.stdin.write(b"help\r")
                 proc.stdin.flush()
                 sent = True
-            if b"got 'hello hartstop'" in seen:
+            if b"reboot through SBI" in seen:
                 return []
-        return ["boot never completed" if not sent else "the typed line never came back"]
+        return ["no shell prompt" if not sent else "the shell never answered"]
     finally:
         qemu._kill_group(proc)
 

@@ -77,11 +77,15 @@ static uint64_t hash_name(const char *s)
 	return h;
 }
 
+static const char *glob_override; /* the shell's selftest GLOB */
+
 /* test=GLOB[,GLOB...]: run the suites matching any of the globs. */
 static bool suite_selected(const char *name)
 {
 	char globs[128];
-	if (!cmdline_get("test", globs, sizeof(globs)) || !globs[0])
+	if (glob_override)
+		strncpy(globs, glob_override, sizeof(globs) - 1), globs[sizeof(globs) - 1] = '\0';
+	else if (!cmdline_get("test", globs, sizeof(globs)) || !globs[0])
 		return true;
 	for (char *g = globs, *end; g; g = end ? end + 1 : NULL) {
 		end = strchr(g, ',');
@@ -160,4 +164,13 @@ int ktest_run_all(void)
 		       tot.skipped);
 	console_printf("%d passed, %d failed\n", tot.passed, tot.failed);
 	return tot.failed;
+}
+
+/* The shell's `selftest [GLOB]`. */
+int ktest_run_glob(const char *glob)
+{
+	glob_override = glob;
+	int failed = ktest_run_all();
+	glob_override = NULL;
+	return failed;
 }

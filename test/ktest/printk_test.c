@@ -3,7 +3,6 @@
  * interrupt context, emits each line whole: the capture hook (which runs
  * under the console lock) sees every line exactly once and intact.
  */
-#include <stdlib.h>
 #include <string.h>
 #include "console.h"
 #include "ktest.h"
@@ -33,8 +32,8 @@ static void capture(const char *msg, size_t len, void *arg)
 	char *end;
 	if (len < 3 || strncmp(msg, "pk ", 3) != 0)
 		return;
-	unsigned long cpu = strtoul(msg + 5, &end, 10);
-	unsigned long n = strtoul(end + 3, &end, 10);
+	unsigned long cpu = simple_strtoul(msg + 5, &end, 10);
+	unsigned long n = simple_strtoul(end + 3, &end, 10);
 	const char *pay = end + 1;
 	bool ok = cpu < NR_CPUS && (size_t)(pay - msg) + PAYLOAD == len;
 	for (int i = 0; ok && i < PAYLOAD; i++)

@@ -1,0 +1,448 @@
+/*
+ * bench.c - measure the stop machinery against its physical floor, print
+ * a table and machine-readable lines. The bench image runs it at boot
+ * (image_bench.c); the shell's `bench` command runs it on demand.
+ *
+ *   BENCH name=NAME harts=N median_ns=.. p90_ns=.. p99_ns=.. max_ns=.. n=..
+ *
+ * Every figure is a distribution over bench_iters=N samples (default
+ * 1000) after a warm-up; times come from the `time` CSR, which every hart
+ * shares. Throughput rows (stop_nowait_tput*) carry works per second in
+ * the median column instead of nanoseconds, and say so with unit=ops_per_s.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "console.h"
+#include "ipi.h"
+#include "kernel.h"
+#include "kthread.h"
+#include "ktime.h"
+#include "mm.h"
+#include "preempt.h"
+#include "riscv.h"
+#include "sched.h"
+#include "smp.h"
+#include "stop_machine.h"
+#include "timer.h"
+#include "wait.h"
+
+static int iters;
+static uint64_t *samples;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void report_values(const char *name, int harts, uint64_t *v, int n, const char *unit)
+{
+	if (n <= 0) {
+		pr_warn("bench: %s: no samples", name);
+		return;
+	}
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
+	uint64_t med = v[n / 2], p90 = v[n * 90 / 100], p99 = v[n * 99 / 100], mx = v[n - 1];
+	console_printf("  %-28s %5d %10lu %10lu %10lu %10lu %6d\n", name, harts, (unsigned long)med,
+		       (unsigned long)p90, (unsigned long)p99, (unsigned long)mx, n);
+	console_printf("BENCH name=%s harts=%d median_ns=%lu p90_ns=%lu p99_ns=%lu max_ns=%lu "
+		       "n=%d%s%s\n",
+		       name, harts, (unsigned long)med, (unsigned long)p90, (unsigned long)p99,
+		       (unsigned long)mx, n, unit ? " unit=" : "", unit ? unit : "");
+}
+
+/* Samples are in ticks of the time CSR: convert, then report. */
+static void report(const char *name, int harts, int n)
+{
+	for (int i = 0; i < n; i++)
+		samples[i] = ticks_to_ns(samples[i]);
+	report_values(name, harts, samples, n, NULL);
+}
+
+static int two_harts(int *a, int *b)
+{
+	*a = cpumask_first(cpu_online_mask);
+	*b = cpumask_next(*a, cpu_online_mask);
+	return *b < NR_CPUS;
+}
+
+/* ---- the floor: raw IPI round trip, handler to handler ---- */
+
+static volatile int pong_cpu = -1;
+static volatile int pong_seen;
+
+static void bench_ipi(void)
+{
+	if (smp_processor_id() == pong_cpu) /* the pong side answers */
+		send_ipi(cpumask_first(cpu_online_mask), IPI_TEST);
+	else
+		pong_seen = 1;
+}
+
+static int ipi_rtt_fn(void *arg)
+{
+	int a = smp_processor_id(), b = *(int *)arg, n = 0;
+	(void)a;
+	for (int i = -20; i < iters; i++) {
+		pong_seen = 0;
+		uint64_t t0 = get_cycles();
+		send_ipi(b, IPI_TEST);
+		while (!pong_seen)
+			cpu_relax();
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+	}
+	return n;
+}
+
+static void bench_ipi_rtt(const char *name, enum ipi_path path)
+{
+	int a, b;
+	if (!two_harts(&a, &b) || ipi_hw_set_path(path))
+		return;
+	pong_cpu = b;
+	ipi_test_hook = bench_ipi;
+	/* Run on hart a in a bound thread (interrupts on: the pong arrives
+	 * as an interrupt there). */
+	struct task_struct *p = kthread_create_on_cpu(ipi_rtt_fn, &b, a, "ipi/%u");
+	get_task_struct(p);
+	sched_setscheduler(p, SCHED_FIFO, 50);
+	wake_up_process(p);
+	int n = kthread_wait_exit(p);
+	kthread_reap(p);
+	ipi_test_hook = NULL;
+	pong_cpu = -1;
+	report(name, 2, n);
+}
+
+/* ---- wake-up and context switch ---- */
+
+struct ping {
+	struct completion go, back;
+	volatile uint64_t woke_at;
+	int rounds;
+};
+
+static int wakee(void *arg)
+{
+	struct ping *pg = arg;
+	for (int i = 0; i < pg->rounds; i++) {
+		wait_for_completion(&pg->go);
+		pg->woke_at = get_cycles();
+		complete(&pg->back);
+	}
+	return 0;
+}
+
+static void bench_wakeup_remote(void)
+{
+	int a, b;
+	if (!two_harts(&a, &b))
+		return;
+	struct ping pg = {.rounds = iters + 20};
+	init_completion(&pg.go);
+	init_completion(&pg.back);
+	struct task_struct *p = kthread_create_on_cpu(wakee, &pg, b, "wakee/%u");
+	get_task_struct(p);
+	wake_up_process(p);
+	int n = 0;
+	for (int i = -20; i < iters; i++) {
+		msleep(1); /* let it fall asleep on hart b */
+		uint64_t t0 = get_cycles();
+		complete(&pg.go);
+		wait_for_completion(&pg.back);
+		if (i >= 0)
+			samples[n++] = pg.woke_at - t0;
+	}
+	kthread_reap(p);
+	report("wakeup_remote", 2, n);
+}
+
+static int switcher(void *arg)
+{
+	struct ping *pg = arg;
+	for (int i = 0; i < pg->rounds; i++) {
+		wait_for_completion(&pg->go);
+		complete(&pg->back);
+	}
+	return 0;
+}
+
+struct ctxsw_arg {
+	struct ping *pg;
+	int n;
+};
+
+static int ctxsw_driver(void *arg)
+{
+	struct ctxsw_arg *ca = arg;
+	struct ping *pg = ca->pg;
+	for (int i = -20; i < iters; i++) {
+		uint64_t t0 = get_cycles();
+		complete(&pg->go); /* switch to the partner, and back */
+		wait_for_completion(&pg->back);
+		if (i >= 0)
+			samples[ca->n++] = (get_cycles() - t0) / 2;
+	}
+	return 0;
+}
+
+static void bench_ctxsw(void)
+{
+	int cpu = cpumask_first(cpu_online_mask);
+	struct ping pg = {.rounds = iters + 20};
+	struct ctxsw_arg ca = {.pg = &pg};
+	init_completion(&pg.go);
+	init_completion(&pg.back);
+	struct task_struct *s = kthread_create_on_cpu(switcher, &pg, cpu, "sw/%u");
+	struct task_struct *d = kthread_create_on_cpu(ctxsw_driver, &ca, cpu, "drv/%u");
+	get_task_struct(s);
+	get_task_struct(d);
+	wake_up_process(s);
+	wake_up_process(d);
+	kthread_reap(d);
+	kthread_reap(s);
+	report("ctxsw", 1, ca.n);
+}
+
+/* ---- the stopper ---- */
+
+static volatile uint64_t fn_started;
+
+static int stamp_fn(void *arg)
+{
+	fn_started = get_cycles();
+	return 0;
+}
+
+static int noop_fn(void *arg)
+{
+	return 0;
+}
+
+static void bench_stop_one_cpu(void)
+{
+	int a, b, n = 0;
+	static uint64_t ret_samples[4096];
+	if (!two_harts(&a, &b))
+		b = a;
+	cpumask_t here;
+	cpumask_clear(&here);
+	cpumask_set_cpu(a, &here);
+	set_cpus_allowed_ptr(current, &here); /* the caller stays on hart a */
+	for (int i = -20; i < iters; i++) {
+		uint64_t t0 = get_cycles();
+		stop_one_cpu(b, stamp_fn, NULL);
+		uint64_t t1 = get_cycles();
+		if (i >= 0) {
+			samples[n] = fn_started - t0;
+			ret_samples[n % 4096] = t1 - t0;
+			n++;
+		}
+	}
+	if (b != a) {
+		report("stop_one_cpu_remote", 2, n);
+		int m = min(n, 4096);
+		memcpy(samples, ret_samples, (size_t)m * sizeof(uint64_t));
+		report("stop_one_cpu_remote_return", 2, m);
+	}
+	n = 0;
+	for (int i = -20; i < iters; i++) {
+		uint64_t t0 = get_cycles();
+		stop_one_cpu(a, noop_fn, NULL);
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+	}
+	report("stop_one_cpu_self", 1, n);
+	set_cpus_allowed_ptr(current, cpu_online_mask);
+}
+
+static volatile int nowait_done;
+
+static int count_done(void *arg)
+{
+	__atomic_fetch_add(&nowait_done, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Works per second: queue `batch` works (to one hart, or round robin over
+ * all), wait until they ran; one sample per batch. */
+static void bench_nowait_tput(const char *name, bool spread)
+{
+	const int batch = 64;
+	struct cpu_stop_work *works = kzalloc(sizeof(*works) * batch);
+	int rounds = max(5, iters / batch), target = cpumask_last_online(), n = 0;
+	if (!works)
+		return;
+	for (int r = 0; r < rounds; r++) {
+		nowait_done = 0;
+		int cpu = cpumask_first(cpu_online_mask);
+		uint64_t t0 = get_cycles();
+		for (int i = 0; i < batch; i++) {
+			int where = spread ? cpu : target;
+			stop_one_cpu_nowait(where, count_done, NULL, &works[i]);
+			if (spread && (cpu = cpumask_next(cpu, cpu_online_mask)) >= NR_CPUS)
+				cpu = cpumask_first(cpu_online_mask);
+		}
+		while (nowait_done < batch)
+			cpu_relax();
+		uint64_t ns = ticks_to_ns(get_cycles() - t0);
+		samples[n++] = ns ? (uint64_t)batch * 1000000000ULL / ns : 0;
+	}
+	kfree(works);
+	report_values(name, spread ? num_online_cpus() : 1, samples, n, "ops_per_s");
+}
+
+static void bench_stop_two_cpus(void)
+{
+	int a, b, n = 0;
+	if (!two_harts(&a, &b))
+		return;
+	for (int i = -20; i < iters; i++) {
+		uint64_t t0 = get_cycles();
+		stop_two_cpus(a, b, noop_fn, NULL);
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+	}
+	report("stop_two_cpus", 2, n);
+}
+
+static void bench_stop_machine(void)
+{
+	int online = num_online_cpus();
+	for (int harts = 1; harts <= online;
+	     harts = harts * 2 > online && harts < online ? online : harts * 2) {
+		cpumask_t mask;
+		int cpu, k = 0, n = 0, it = max(20, iters / harts);
+		static struct stop_stats before[NR_CPUS];
+		struct stop_stats after;
+		cpumask_clear(&mask);
+		for_each_online_cpu(cpu)
+			if (k++ < harts)
+				cpumask_set_cpu(cpu, &mask);
+		for_each_cpu(cpu, &mask)
+			stop_get_stats(cpu, &before[cpu]);
+		for (int i = -5; i < it; i++) {
+			uint64_t t0 = get_cycles();
+			if (harts == online)
+				stop_machine(noop_fn, NULL, NULL);
+			else
+				stop_cpus_rendezvous(&mask, noop_fn, NULL);
+			if (i >= 0)
+				samples[n++] = get_cycles() - t0;
+		}
+		report("stop_machine", harts, n);
+		/* Time per rendezvous each state took, averaged over the harts. */
+		uint64_t per_state[MULTI_STOP_NR] = {0};
+		for_each_cpu(cpu, &mask) {
+			stop_get_stats(cpu, &after);
+			for (int s = MULTI_STOP_PREPARE; s < MULTI_STOP_NR; s++)
+				per_state[s] += after.state_ticks[s] - before[cpu].state_ticks[s];
+		}
+		console_printf("BENCH_STATES harts=%d prepare_ns=%lu disable_irq_ns=%lu run_ns=%lu "
+			       "exit_ns=%lu\n",
+			       harts,
+			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_PREPARE] /
+							  ((uint64_t)harts * (it + 5))),
+			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_DISABLE_IRQ] /
+							  ((uint64_t)harts * (it + 5))),
+			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_RUN] /
+							  ((uint64_t)harts * (it + 5))),
+			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_EXIT] /
+							  ((uint64_t)harts * (it + 5))));
+		if (harts == online)
+			break;
+	}
+}
+
+/* ---- migrating a running thread ---- */
+
+static volatile int mig_target = -1;
+static volatile uint64_t mig_seen_at;
+static volatile int mig_stop;
+
+static int mig_spinner(void *arg)
+{
+	while (!mig_stop) {
+		if (smp_processor_id() == mig_target && !mig_seen_at)
+			mig_seen_at = get_cycles();
+		cpu_relax();
+	}
+	return 0;
+}
+
+static void bench_migrate_running(void)
+{
+	int a, b, n = 0;
+	if (!two_harts(&a, &b))
+		return;
+	int c = cpumask_last_online();
+	if (c == b)
+		c = a; /* two harts: bounce between them */
+	mig_stop = 0;
+	mig_target = -1;
+	struct task_struct *p = kthread_create(mig_spinner, NULL, "migrant");
+	kthread_bind(p, b);
+	p->kthread->bound_cpu = -1;
+	get_task_struct(p);
+	wake_up_process(p);
+	int where = b, other = c;
+	for (int i = -5; i < iters; i++) {
+		while (!READ_ONCE(p->on_cpu))
+			cpu_relax();
+		cpumask_t to;
+		cpumask_clear(&to);
+		cpumask_set_cpu(other, &to);
+		mig_seen_at = 0;
+		mig_target = other;
+		uint64_t t0 = get_cycles();
+		set_cpus_allowed_ptr(p, &to);
+		/* The spinner may have stamped a moment before t0 (it read the
+		 * old target just before we reset the stamp): wait for a fresh one. */
+		while (READ_ONCE(mig_seen_at) < t0) {
+			if (mig_seen_at)
+				mig_seen_at = 0;
+			cpu_relax();
+		}
+		if (i >= 0)
+			samples[n++] = mig_seen_at - t0;
+		int t = where;
+		where = other;
+		other = t;
+	}
+	mig_stop = 1;
+	kthread_reap(p);
+	report("migrate_running", 3, n);
+}
+
+/* Thread context, may sleep; every online hart takes part. */
+void bench_run(int n)
+{
+	iters = max(10, min(n, 100000));
+	samples = kzalloc(sizeof(uint64_t) * (size_t)(iters + 64));
+	if (!samples)
+		panic("bench: no memory for %d samples", iters);
+	set_cpus_allowed_ptr(current, cpu_online_mask);
+	console_printf("BENCH_START harts=%d iters=%d ipi=%s timebase_hz=%u\n", num_online_cpus(),
+		       iters, ipi_path_name(), timebase_hz);
+	console_printf("  %-28s %5s %10s %10s %10s %10s %6s\n", "name", "harts", "median_ns",
+		       "p90_ns", "p99_ns", "max_ns", "n");
+	enum ipi_path direct = ipi_hw_direct_path();
+	enum ipi_path boot_path = ipi_path();
+	bench_ipi_rtt("ipi_rtt_sbi", IPI_PATH_SBI);
+	if (direct != IPI_PATH_SBI)
+		bench_ipi_rtt("ipi_rtt_direct", direct);
+	bench_ipi_rtt("ipi_rtt", boot_path); /* the path this boot uses */
+	ipi_hw_set_path(boot_path);
+	bench_wakeup_remote();
+	bench_ctxsw();
+	bench_stop_one_cpu();
+	bench_nowait_tput("stop_nowait_tput", false);
+	bench_nowait_tput("stop_nowait_tput_spread", true);
+	bench_stop_two_cpus();
+	bench_stop_machine();
+	bench_migrate_running();
+	console_printf("BENCH_END\n");
+	kfree(samples);
+	samples = NULL;
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Drive the default image's shell over a pty, as a person at `make qemu`.
+
+    python3 test/shell_test.py --image build/hartstop.elf [--smp 2] [--seed N]
+
+Every command runs and prints what it should; `taskset` of a spinning
+worker really moves it (ps shows the new hart); garbage (random bytes,
+a 4 KiB line, escape sequences, bad numbers and masks) leaves the shell
+answering; `poweroff` ends QEMU with status 0. Prints ok / not ok per
+check and a closing "N passed, N failed" line.
+"""
+
+import argparse
+import os
+import pty
+import random
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import qemu  # noqa: E402
+
+PROMPT = b"hartstop> "
+
+
+class Shell:
+    def __init__(self, image, smp):
+        cmd = qemu.build_cmd(qemu.Config(smp=smp), image)
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                                     start_new_session=True)
+        os.close(slave)
+        self.buf = b""
+
+    def read_until(self, pattern: bytes, timeout=120.0) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            i = self.buf.find(pattern)
+            if i >= 0:
+                out, self.buf = self.buf[:i + len(pattern)], self.buf[i + len(pattern):]
+                return out.decode(errors="replace")
+            r, _, _ = select.select([self.master], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                self.buf += chunk
+        raise TimeoutError(f"no {pattern!r} within {timeout} s; last output: "
+                           f"{self.buf[-300:].decode(errors='replace')!r}")
+
+    def send(self, data: bytes):
+        for i in range(0, len(data), 256):  # the UART ring holds 512 bytes
+            os.write(self.master, data[i:i + 256])
+            time.sleep(0.05)
+
+    def drain(self, seconds=1.0):
+        """Discard what arrives for a while (e.g. prompt redraws of ^U, arrows)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.master], [], [], 0.1)
+            if r:
+                try:
+                    os.read(self.master, 65536)
+                except OSError:
+                    break
+        self.buf = b""
+
+    def cmd(self, line: str, timeout=120.0) -> str:
+        self.send(line.encode() + b"\r")
+        return self.read_until(PROMPT, timeout)
+
+    def close(self):
+        qemu._kill_group(self.proc)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--image", required=True)
+    p.add_argument("--smp", type=int, default=2)
+    p.add_argument("--seed", type=int, default=None)
+    args = p.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    print(f"# shell test, seed {seed} (replay with --seed {seed})")
+    results = []
+
+    def check(name, ok, detail=""):
+        results.append(ok)
+        print(f"{'ok' if ok else 'not ok'} {len(results)} - {name}{'' if ok else ': ' + detail}")
+
+    sh = Shell(args.image, args.smp)
+    try:
+        boot = sh.read_until(PROMPT)
+        check("boot summary and prompt", all(s in boot for s in (
+            "Hartstop", "hart  cpu", "migration/0", "console: UART receive interrupt")), boot[-400:])
+        out = sh.cmd("help")
+        check("help lists every command", all(c in out for c in (
+            "ps", "cpus", "stats", "spawn", "kill", "taskset", "nice", "chrt", "stopmachine",
+            "bench", "selftest", "panic", "poweroff", "reboot")), out)
+        out = sh.cmd("ps")
+        check("ps shows the stoppers", "migration/0" in out and "cpus_allowed" in out, out)
+        out = sh.cmd("cpus")
+        check("cpus shows each hart", all(f"\n    {c} " in out or f"  {c}  " in out
+                                          for c in range(args.smp)), out)
+        out = sh.cmd("stats")
+        check("stats shows the stopper counters", "rendezvous" in out, out)
+        out = sh.cmd("spawn 1")
+        m = re.search(r"spawned pid (\d+)", out)
+        check("spawn starts a worker", m is not None, out)
+        pid = m.group(1) if m else "0"
+        time.sleep(1)
+        last = args.smp - 1
+        out = sh.cmd(f"taskset {pid} 0x{1 << last:x}")
+        check("taskset moves the spinning worker", f"-> cpu{last}" in out, out)
+        out = sh.cmd("ps")
+        row = next((l for l in out.splitlines() if re.match(rf"\s+{pid}\s", l)), "")
+        check("ps shows it on its new hart", f"cpu{last}" in row, row or out)
+        out = sh.cmd(f"nice {pid} 5")
+        check("nice", "ok" in out, out)
+        out = sh.cmd(f"chrt {pid} rr 20")
+        check("chrt", "ok" in out, out)
+        out = sh.cmd(f"stop {last}")
+        check("stop times a stop_one_cpu probe", "fn started after" in out, out)
+        out = sh.cmd("stopmachine")
+        check("stopmachine prints the time per state", "prepare" in out and "disable_irq" in out,
+              out)
+        out = sh.cmd(f"kill {pid}")
+        check("kill stops the worker", f"killed pid {pid}" in out, out)
+        out = sh.cmd("bench 10", timeout=300)
+        check("bench prints its table", "BENCH name=stop_one_cpu_self" in out, out[-300:])
+        out = sh.cmd("selftest boot", timeout=300)
+        check("selftest runs a suite", "selftest: all passed" in out, out[-300:])
+
+        # Garbage: the shell must keep answering, with one-line errors.
+        junk = bytes(rng.randrange(256) for _ in range(2000)).replace(b"\r", b"x").replace(
+            b"\n", b"y").replace(b"\x03", b"z")
+        sh.send(junk + b"\x03")
+        sh.read_until(b"^C")
+        sh.read_until(PROMPT)
+        out = sh.cmd("x" * 4096)
+        check("a 4 KiB line is refused", "line too long" in out, out[-200:])
+        sh.send(b"\x1b[A\x1b[B\x1b[12;5H\x1bOP\x15")  # arrows, a cursor move, F1, ctrl-u
+        sh.drain()  # each of those redraws the prompt
+        out = sh.cmd("taskset 1 0xzz")
+        check("a bad mask is refused", "bad mask" in out, out)
+        out = sh.cmd("stop 9999999999999999999999")
+        check("a bad number is refused", "usage: stop" in out or "error" in out, out)
+        out = sh.cmd("kill -5")
+        check("kill of a pid that is no worker is refused", "error" in out, out)
+        out = sh.cmd("help")
+        check("the shell still answers after the garbage", "poweroff" in out, out[-200:])
+        sh.send(b"\x1b[A")  # up-arrow: the previous command (help) comes back
+        sh.read_until(b"help")
+        out = sh.cmd("")
+        check("up-arrow recalls the previous command", "poweroff" in out, out[-200:])
+        sh.send(b"poweroff\r")
+        try:
+            status = sh.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            status = None
+        check("poweroff ends QEMU with status 0", status == 0, f"status {status}")
+    except TimeoutError as e:
+        check("the shell answered in time", False, str(e))
+    finally:
+        sh.close()
+    passed = sum(results)
+    print(qemu.tally_line(passed, len(results) - passed))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
