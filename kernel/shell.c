@@ -402,7 +402,8 @@ static void cmd_panic(int argc, char **argv)
 static void cmd_poweroff(int argc, char **argv)
 {
 	console_printf("powering off\n");
-	platform_poweroff(0);
+	sbi_system_reset(SBI_SRST_SHUTDOWN, SBI_SRST_REASON_NONE);
+	platform_poweroff(0); /* no SRST: the DT's poweroff device */
 }
 
 static void cmd_reboot(int argc, char **argv)

@@ -135,6 +135,10 @@ def main():
         check("kill stops the worker", f"killed pid {pid}" in out, out)
         out = sh.cmd("bench 10", timeout=300)
         check("bench prints its table", "BENCH name=stop_one_cpu_self" in out, out[-300:])
+        sh.send(b"panic\r")
+        sh.read_until(b"type 'yes': ")
+        out = sh.cmd("no")
+        check("panic asks first, and 'no' keeps the kernel up", "not panicking" in out, out)
         out = sh.cmd("selftest boot", timeout=300)
         check("selftest runs a suite", "selftest: all passed" in out, out[-300:])
 
