@@ -15,9 +15,8 @@
 
 void uart_init(uintptr_t base);
 void uart_enable_rx_irq(void);
-void console_input_init(void);		   /* boot hart, after the scheduler */
-int console_getc(void);			   /* may sleep; a byte, or -ENODEV without input */
-int console_read_line(char *buf, int len); /* may sleep; the line without its end */
+void console_input_init(void); /* boot hart, after the scheduler */
+int console_getc(void);	       /* may sleep; a byte, or -ENODEV without input */
 void uart_putc(char c);
 int uart_getc(void); /* -1 when no byte is waiting */
 bool uart_present(void);

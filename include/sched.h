@@ -121,7 +121,6 @@ void sched_init_this_cpu(void); /* each hart: its boot context becomes its idle 
 __attribute__((noreturn)) void cpu_startup_entry(void); /* the idle loop */
 
 void schedule(void); /* may sleep: set_current_state() first */
-void schedule_preempt_disabled(void);
 int wake_up_process(struct task_struct *p);
 int wake_up_state(struct task_struct *p, unsigned int state);
 void yield(void);
@@ -133,7 +132,6 @@ int set_user_nice(struct task_struct *p, int nice);
 int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask);
 int sched_setaffinity(int pid, const cpumask_t *mask);
 int sched_set_stop_task(int cpu, struct task_struct *stop);
-struct task_struct *sched_get_stop_task(int cpu);
 void sched_show(void); /* every hart's runqueue, by class */
 void sched_show_task(const struct task_struct *p);
 

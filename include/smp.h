@@ -40,7 +40,6 @@ const struct dt_cpu *cpu_dt(int cpu);	 /* the DT entry of a logical CPU */
 
 void smp_setup_cpus(unsigned long boot_hartid); /* number the DT harts */
 void smp_boot_secondaries(void);
-bool smp_is_up(void); /* all secondaries brought up (or given up on) */
 
 /* What a hart was told, and did, on the way up (for the hart table). */
 enum cpu_boot_state {

@@ -59,7 +59,6 @@ int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus);
 int stop_cpus_rendezvous(const cpumask_t *participants, cpu_stop_fn_t fn, void *arg);
 
 void cpu_stop_init(void); /* after SMP bring-up: one migration/N per online hart */
-bool cpu_stopper_enabled(int cpu);
 struct task_struct *cpu_stopper_task(int cpu);
 
 /* Where each hart is in the multi-stop state machine (tests, stats). */

@@ -61,37 +61,6 @@ void console_input_init(void)
 		irqchip_name(), cpu);
 }
 
-static bool have_line(void)
-{
-	unsigned long flags = spin_lock_irqsave(&rx_lock);
-	bool found = false;
-	for (unsigned int i = tail; i != head && !found; i++)
-		found = ring[i % RX_RING] == '\r' || ring[i % RX_RING] == '\n';
-	bool full = head - tail == RX_RING;
-	spin_unlock_irqrestore(&rx_lock, flags);
-	return found || full;
-}
-
-int console_read_line(char *buf, int len)
-{
-	int n = 0;
-	might_sleep();
-	if (rx_cpu < 0 || len <= 0)
-		return -ENODEV;
-	wait_event(rx_wait, have_line());
-	unsigned long flags = spin_lock_irqsave(&rx_lock);
-	while (tail != head) {
-		char c = ring[tail++ % RX_RING];
-		if (c == '\r' || c == '\n')
-			break;
-		if (n < len - 1)
-			buf[n++] = c;
-	}
-	spin_unlock_irqrestore(&rx_lock, flags);
-	buf[n] = '\0';
-	return n;
-}
-
 static bool have_byte(void)
 {
 	return READ_ONCE(head) != READ_ONCE(tail);

@@ -36,7 +36,6 @@ struct dt_info dt;
 static int cpu_dt_index[NR_CPUS];		  /* logical cpu -> dt.cpus[] */
 static enum cpu_boot_state dt_state[DT_MAX_CPUS]; /* per DT hart, for the table */
 static int cpu_boot_state[NR_CPUS];		  /* CPU_BOOT_* while starting */
-static bool smp_up;
 #define CPU_BOOT_STARTING 100
 
 const struct dt_cpu *cpu_dt(int cpu)
@@ -50,11 +49,6 @@ int hartid_to_cpu(unsigned long hartid)
 		if (cpu_hartid[cpu] == hartid)
 			return cpu;
 	return -1;
-}
-
-bool smp_is_up(void)
-{
-	return smp_up;
 }
 
 void smp_setup_cpus(unsigned long hartid)
@@ -172,7 +166,6 @@ void smp_boot_secondaries(void)
 	for (int cpu = 1; cpu < nr_cpu_ids; cpu++)
 		while (cpu_boot_state[cpu] == CPU_BOOT_ONLINE && !cpu_online(cpu))
 			cpu_relax();
-	smp_up = true;
 	pr_info("smp: %d of %d harts online in %lu ms", num_online_cpus(), dt.ncpus,
 		(unsigned long)(ticks_to_ns(get_cycles() - start) / 1000000));
 }

@@ -71,12 +71,6 @@ static void cpu_stop_signal_done(struct cpu_stop_done *done)
 		complete(&done->completion);
 }
 
-bool cpu_stopper_enabled(int cpu)
-{
-	return cpu >= 0 && cpu < NR_CPUS && cpu_online(cpu) &&
-	       READ_ONCE(per_cpu(cpu_stopper, cpu).enabled);
-}
-
 struct task_struct *cpu_stopper_task(int cpu)
 {
 	return per_cpu(cpu_stopper, cpu).thread;

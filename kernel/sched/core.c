@@ -331,13 +331,6 @@ void schedule(void)
 	} while (READ_ONCE(current->need_resched));
 }
 
-void schedule_preempt_disabled(void)
-{
-	preempt_enable_no_resched();
-	schedule();
-	preempt_disable();
-}
-
 /* preempt_enable() dropped the count to 0 with a reschedule pending. */
 static void preempt_schedule_common(void)
 {
@@ -531,11 +524,6 @@ int sched_setaffinity(int pid, const cpumask_t *mask)
 	int rc = set_cpus_allowed_ptr(p, mask);
 	put_task_struct(p);
 	return rc;
-}
-
-struct task_struct *sched_get_stop_task(int cpu)
-{
-	return READ_ONCE(cpu_rq(cpu)->stop);
 }
 
 int sched_set_stop_task(int cpu, struct task_struct *stop)
