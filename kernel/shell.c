@@ -218,11 +218,6 @@ static void cmd_stats(int argc, char **argv)
 	stop_stats();
 }
 
-static int moved_probe(void *arg)
-{
-	return 0;
-}
-
 static void cmd_taskset(int argc, char **argv)
 {
 	cpumask_t mask;
@@ -249,7 +244,6 @@ static void cmd_taskset(int argc, char **argv)
 			       (unsigned long)(ticks_to_ns(t1 - t0) / 1000),
 			       READ_ONCE(p->on_cpu) ? " (running: moved by the stopper)" : "");
 	put_task_struct(p);
-	(void)moved_probe;
 }
 
 static void cmd_nice(int argc, char **argv)
@@ -483,7 +477,11 @@ static int read_line(char *buf, int size)
 		int c = console_getc();
 		if (c < 0)
 			return c; /* -ENODEV: no console input at all */
-		if (esc == 1) {	  /* ESC seen: expect [ */
+		/* A control byte ends an unfinished escape sequence and counts for
+		 * itself: a ctrl-c after a stray ESC must still abandon the line. */
+		if (esc && c < 0x20)
+			esc = 0;
+		if (esc == 1) { /* ESC seen: expect [ */
 			esc = c == '[' ? 2 : 0;
 			continue;
 		}
