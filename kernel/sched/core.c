@@ -457,8 +457,16 @@ int set_user_nice(struct task_struct *p, int nice)
 	    p->sched_class == &idle_sched_class)
 		return -EINVAL;
 	struct rq *rq = task_rq_lock(p, &flags);
-	update_rq_clock(rq);
-	__setscheduler(rq, p, p->policy, p->rt_priority, nice);
+	if (p->sched_class == &rt_sched_class) {
+		/* Nice does not order rt tasks: record it for when the task
+		 * returns to fair, and leave its place in its rt queue alone
+		 * (a dequeue/enqueue would send it to the tail), as Linux does. */
+		p->static_prio = NICE_TO_PRIO(nice);
+		p->se.weight = nice_to_weight(nice);
+	} else {
+		update_rq_clock(rq);
+		__setscheduler(rq, p, p->policy, p->rt_priority, nice);
+	}
 	task_rq_unlock(rq, p, flags);
 	return 0;
 }

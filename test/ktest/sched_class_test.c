@@ -13,7 +13,7 @@
 #include "stop_machine.h"
 #include "sched_helpers.h"
 
-enum { LOG_STOP = 1, LOG_RT, LOG_FAIR, LOG_HI_START, LOG_HI_END, LOG_LO };
+enum { LOG_STOP = 1, LOG_RT, LOG_FAIR, LOG_HI_START, LOG_HI_END, LOG_LO, LOG_FIRST, LOG_SECOND };
 
 static struct order_log order;
 
@@ -28,6 +28,7 @@ struct gate {
 	int n;
 	cpu_stop_fn_t stop_fn; /* also queue this on the hart's stopper */
 	struct cpu_stop_work stop_work;
+	void (*queued)(struct gate *g); /* called with all of them queued */
 };
 
 /* Runs on the test hart: queue every task with preemption off, then let
@@ -41,6 +42,8 @@ static int gate_fn(void *arg)
 	if (g->stop_fn) /* wakes migration/N, which cannot preempt us yet */
 		stop_one_cpu_nowait(smp_processor_id(), g->stop_fn, (void *)LOG_STOP,
 				    &g->stop_work);
+	if (g->queued)
+		g->queued(g);
 	preempt_enable(); /* the first schedule() sees all of them queued */
 	return 0;
 }
@@ -133,6 +136,35 @@ static void sched_rt_fifo_not_preempted_by_lower(struct ktest *t)
 	EXPECT_EQ(t, order.v[0], LOG_HI_START);
 	EXPECT_EQ(t, order.v[1], LOG_HI_END);
 	EXPECT_EQ(t, order.v[2], LOG_LO);
+}
+
+/* ---- nice on a queued rt task keeps its place in the rt queue ---- */
+
+static void renice_first(struct gate *g)
+{
+	set_user_nice(g->tasks[0], 10);
+}
+
+static void sched_rt_nice_keeps_queue_position(struct ktest *t)
+{
+	int cpu = test_hart();
+	struct gate g = {.n = 2, .queued = renice_first};
+	memset(&order, 0, sizeof(order));
+	g.tasks[0] = kthread_create_on_cpu(log_and_exit, (void *)LOG_FIRST, cpu, "fifo20a/%u");
+	g.tasks[1] = kthread_create_on_cpu(log_and_exit, (void *)LOG_SECOND, cpu, "fifo20b/%u");
+	ASSERT_TRUE(t, g.tasks[0] && g.tasks[1]);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(t, sched_setscheduler(g.tasks[i], SCHED_FIFO, 20), 0);
+	ASSERT_EQ(t, open_gate(&g, cpu), 0);
+	/* The nice value is kept for the task's return to fair... */
+	EXPECT_EQ(t, PRIO_TO_NICE(g.tasks[0]->static_prio), 10);
+	EXPECT_EQ(t, g.tasks[0]->se.weight, 110); /* Linux's weight for nice 10 */
+	for (int i = 0; i < 2; i++)
+		kthread_reap(g.tasks[i]);
+	/* ...but woken first at an equal rt priority, it still runs first. */
+	ASSERT_EQ(t, order.n, 2);
+	EXPECT_EQ(t, order.v[0], LOG_FIRST);
+	EXPECT_EQ(t, order.v[1], LOG_SECOND);
 }
 
 /* ---- RR rotates equal priorities, FIFO does not ---- */
@@ -337,6 +369,7 @@ static void sched_remote_wakeup_preempts_fair_hog(struct ktest *t)
 
 KTEST_SUITE(sched_class, KTEST_CASE(sched_class_order_stop_rt_fair),
 	    KTEST_CASE(sched_rt_fifo_not_preempted_by_lower),
+	    KTEST_CASE(sched_rt_nice_keeps_queue_position),
 	    KTEST_CASE(sched_rt_rr_rotates_equal_priority),
 	    KTEST_CASE(sched_rt_fifo_equal_priority_does_not_rotate),
 	    KTEST_CASE(sched_fair_equal_nice_equal_share),
