@@ -507,9 +507,13 @@ static int read_line(char *buf, int size)
 					       SHELL_LINE - 1);
 				return -1;
 			}
-			if (!as_prompt)
+			if (!as_prompt) {
+				if (len >= size) {
+					console_printf("error: answer too long\n");
+					return -1;
+				}
 				memcpy(buf, line, (size_t)len + 1);
-			(void)size;
+			}
 			return len;
 		case 0x03: /* ctrl-c */
 			end_line("^C");
