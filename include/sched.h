@@ -134,6 +134,7 @@ int sched_setaffinity(int pid, const cpumask_t *mask);
 int sched_set_stop_task(int cpu, struct task_struct *stop);
 void sched_show(void); /* every hart's runqueue, by class */
 void sched_show_task(const struct task_struct *p);
+void sched_show_blocked(void); /* sleepers and where they wait (hang reports) */
 
 struct task_struct *find_task_by_pid(int pid); /* takes a reference */
 void get_task_struct(struct task_struct *p);

@@ -16,10 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 #include "console.h"
+#include "kthread.h"
 #include "ktest.h"
 #include "ktime.h"
 #include "preempt.h"
 #include "riscv.h"
+#include "sched.h"
+#include "timer.h"
 
 extern const struct ktest_suite *const __ktest_suites_start[], *const __ktest_suites_end[];
 static uint64_t boot_seed;
@@ -97,6 +100,53 @@ static bool suite_selected(const char *name)
 	return false;
 }
 
+/*
+ * The hang reporter. A case that has run for ktest_hang=S seconds (30 by
+ * default; 0 turns reporting off) gets a report of every hart's runqueue
+ * and of where every sleeping task waits, repeated every S seconds, so a
+ * hang the host runner later kills leaves a trace in the log (the runner
+ * symbolises the last report). A report never fails the case: slow is
+ * not wrong on an oversubscribed host. The reporter is SCHED_FIFO 1: it
+ * beats fair hogs but stays out of the way of the rt cases.
+ */
+#define HANG_MARK "ktest hang report"
+static struct {
+	const char *name;
+	uint64_t started; /* get_cycles() at the case's start; 0 between cases */
+} running_case;
+
+static int hang_reporter(void *arg)
+{
+	uint64_t period = (uint64_t)timebase_hz * (unsigned long)arg, last = 0;
+	while (!kthread_should_stop()) {
+		msleep(250);
+		const char *name = READ_ONCE(running_case.name);
+		uint64_t start = READ_ONCE(running_case.started), now = get_cycles();
+		if (!start || now - start < period || (last > start && now - last < period))
+			continue;
+		last = now;
+		console_printf("    # " HANG_MARK ": %s has run for %lu s\n", name,
+			       (unsigned long)((now - start) / timebase_hz));
+		sched_show();
+		sched_show_blocked();
+		console_printf("    # " HANG_MARK " end\n");
+	}
+	return 0;
+}
+
+static struct task_struct *start_hang_reporter(void)
+{
+	unsigned long secs = cmdline_get_ulong("ktest_hang", 30);
+	if (!secs)
+		return NULL;
+	struct task_struct *p = kthread_create(hang_reporter, (void *)secs, "ktest-hang");
+	if (p) {
+		sched_setscheduler(p, SCHED_FIFO, 1);
+		wake_up_process(p);
+	}
+	return p;
+}
+
 struct totals {
 	int passed, failed, skipped;
 };
@@ -108,8 +158,11 @@ static void run_case(const struct ktest_case *c, int n, struct totals *tot)
 	t.name = c->name;
 	t.rng = boot_seed ^ hash_name(c->name);
 	uint64_t start = ktime_get_ns();
+	WRITE_ONCE(running_case.name, c->name);
+	WRITE_ONCE(running_case.started, get_cycles() | 1);
 	if (setjmp(t.abort) == 0)
 		c->run(&t);
+	WRITE_ONCE(running_case.started, 0);
 	if (preempt_count() != 0 || irqs_disabled()) {
 		console_printf("    # %s: left preempt_count 0x%x, interrupts %s\n", c->name,
 			       preempt_count(), irqs_disabled() ? "off" : "on");
@@ -145,6 +198,7 @@ int ktest_run_all(void)
 
 	console_printf("KTAP version 1\n# seed=%lu (replay with seed=%lu)\n1..%d\n",
 		       (unsigned long)boot_seed, (unsigned long)boot_seed, nsuites);
+	struct task_struct *reporter = start_hang_reporter();
 	for (size_t i = 0; i < count; i++) {
 		const struct ktest_suite *suite = __ktest_suites_start[i];
 		if (!suite_selected(suite->name))
@@ -160,6 +214,8 @@ int ktest_run_all(void)
 		console_printf("%s %d %s\n", tot.failed > before ? "not ok" : "ok", ++idx,
 			       suite->name);
 	}
+	if (reporter)
+		kthread_stop(reporter);
 	console_printf("# totals: %d passed, %d failed, %d skipped\n", tot.passed, tot.failed,
 		       tot.skipped);
 	console_printf("%d passed, %d failed\n", tot.passed, tot.failed);

@@ -143,6 +143,10 @@ RE_SUB_RESULT = re.compile(r"^    (not ok|ok) (\d+)(?: (.*))?$")
 RE_SUB_DIAG = re.compile(r"^    #(?: (.*))?$")
 PANIC_MARK = "Kernel panic"
 PANIC_END = "---[ end Kernel panic"
+# The kernel's report on a case that runs too long (test/ktest.c).
+HANG_MARK = "# ktest hang report: "
+HANG_END = "# ktest hang report end"
+MAX_HANG_LINES = 400
 
 
 @dataclasses.dataclass
@@ -183,6 +187,7 @@ class ParsedLog:
     panic_count: int = 0
     frames: List[Tuple[int, str]] = dataclasses.field(default_factory=list)
     warnings: List[str] = dataclasses.field(default_factory=list)
+    hang_report: List[str] = dataclasses.field(default_factory=list)  # the last one
 
     def cases(self):
         """(suite, case) pairs for every case result, in log order."""
@@ -246,6 +251,7 @@ class _LogParser:
         self.suite: Optional[Suite] = None
         self.pending_diag: List[str] = []
         self.in_panic = False
+        self.in_hang = False
 
     def feed(self, line: str) -> None:
         self._console(line)
@@ -260,6 +266,14 @@ class _LogParser:
                 out.boot_hart = int(m.group(1))
         if "WARNING:" in line:
             out.warnings.append(line)
+        if HANG_MARK in line:
+            out.hang_report = [line.strip()]
+            self.in_hang = True
+        elif self.in_hang:
+            if HANG_END in line or len(out.hang_report) >= MAX_HANG_LINES:
+                self.in_hang = False
+            else:
+                out.hang_report.append(line.rstrip())
         if PANIC_END in line:
             self.in_panic = False
         elif PANIC_MARK in line:
@@ -639,7 +653,20 @@ def run_config(config: Config, image: str, log_dir: Path = DEFAULT_LOG_DIR, *,
     if log.frames:
         symbols = symbolise([addr for _, addr in log.frames], image, addr2line)
         backtrace = [f"#{n} 0x{addr} {sym}" for (n, addr), sym in zip(log.frames, symbols)]
+    if outcome.timed_out and log.hang_report:
+        log.hang_report = symbolise_report(log.hang_report, image, addr2line)
     return RunResult(config, str(image), log_path, outcome, log, verdict, backtrace)
+
+
+def symbolise_report(lines: List[str], image: str, addr2line: str = ADDR2LINE) -> List[str]:
+    """Append "func at file:line" to every backtrace frame line of a report."""
+    hits = [(i, RE_FRAME.search(line)) for i, line in enumerate(lines)]
+    hits = [(i, m) for i, m in hits if m]
+    addrs = [m.group(2) if m.group(3) else f"{int(m.group(2), 16) - 1:016x}" for _, m in hits]
+    out = list(lines)
+    for (i, _), sym in zip(hits, symbolise(addrs, image, addr2line)):
+        out[i] = f"{lines[i]}  {sym}"
+    return out
 
 
 def format_run_line(r: RunResult, name_width: int = 0) -> str:
@@ -691,6 +718,9 @@ def format_details(r: RunResult, indent: str = "  ") -> List[str]:
             out.extend(f"{indent}  {b}" for b in r.backtrace)
         else:
             out.append(f"{indent}(no backtrace frames in log)")
+    if r.outcome.timed_out and r.log.hang_report:
+        out.append(f"{indent}the kernel's last hang report ({Path(r.image).name}):")
+        out.extend(f"{indent}  | {line}" for line in r.log.hang_report)
     if _needs_tail(r):
         tail = [line for line in r.log.lines if line][-TAIL_LINES:]
         out.append(f"{indent}last {len(tail)} log lines:")

@@ -337,6 +337,35 @@ class RunTests(TempDirCase):
         self.assertIn("backtrace (k.elf):", details)
         self.assertIn("fn_0x00000000802055a9 at kernel/x.c:7", details)
 
+    def test_hang_report_symbolised(self):
+        fake = self.tmp / "addr2line"
+        fake.write_text("#!/bin/sh\nshift 4\nfor a in \"$@\"; do echo \"fn_$a at kernel/x.c:7\"; done\n")
+        fake.chmod(0o755)
+        canned = self.tmp / "hang.log"
+        canned.write_text("KTAP version 1\n1..1\n"
+                          "    # ktest hang report: slow_case has run for 30 s\n"
+                          "  cpu0 (hart 0): curr init/9\n"
+                          "        9 init  cpu0   fair  OTHER  prio 120 D\n"
+                          "Backtrace:\n"
+                          "  #0 0x0000000080201000 (pc)\n"
+                          "  #1 0x0000000080202001\n"
+                          "    # ktest hang report end\n"
+                          "    # ktest hang report: slow_case has run for 60 s\n"
+                          "  #0 0x0000000080203000 (pc)\n"
+                          "    # ktest hang report end\n")
+        r = self.run_fake(f"cat {shlex.quote(str(canned))}; sleep 30", timeout=1,
+                          addr2line=str(fake))
+        self.assertFalse(r.passed)
+        details = "\n".join(qemu.format_details(r))
+        self.assertIn("the kernel's last hang report (k.elf):", details)
+        self.assertIn("slow_case has run for 60 s", details)       # the last report only
+        self.assertNotIn("has run for 30 s", details.split("last hang report")[1].split("last ")[0])
+        self.assertIn("#0 0x0000000080203000 (pc)  fn_0x0000000080203000 at kernel/x.c:7",
+                      details)
+        # A run that ended by itself shows no hang report, however slow a case was.
+        r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 0", addr2line=str(fake))
+        self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
+
     def test_symbolise_without_tool(self):
         out = qemu.symbolise(["0000000080201234"], "k.elf", addr2line=str(self.tmp / "nope"))
         self.assertEqual(len(out), 1)

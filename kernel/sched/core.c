@@ -749,3 +749,24 @@ void sched_show(void)
 		sched_show_task(p);
 	spin_unlock(&tasklist_lock);
 }
+
+/*
+ * Every task that is switched out and not runnable, with the backtrace
+ * saved by its last switch_to() (its s0 and ra): where each sleeper
+ * waits, for hang reports. Takes tasklist_lock (a task is unlinked from
+ * the list before its stack is freed); racy against a task waking up
+ * meanwhile, which the frame checks of dump_backtrace() make harmless.
+ */
+void sched_show_blocked(void)
+{
+	struct task_struct *p;
+	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
+	list_for_each_entry(p, &task_list, tasks) {
+		if (READ_ONCE(p->state) == TASK_RUNNING || READ_ONCE(p->on_cpu) ||
+		    p->state == TASK_DEAD)
+			continue;
+		sched_show_task(p);
+		dump_backtrace(p->ctx.s[0], p->ctx.ra);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+}
