@@ -19,12 +19,16 @@ Standard library only: CI runs Debian 12's python3 with nothing else.
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 import shlex
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -380,6 +384,8 @@ class Outcome:
     elapsed: float
     start_error: Optional[str] = None
     flooded: bool = False          # killed because the log grew past the cap
+    harts: List["HartState"] = dataclasses.field(default_factory=list)  # read at a hang
+    harts_error: Optional[str] = None  # why they could not be read
 
 
 _live_lock = threading.Lock()
@@ -428,19 +434,141 @@ def _follow(path: Path, stop: threading.Event) -> None:
             stop.wait(0.05)
 
 
-def _wait(proc: subprocess.Popen, log_path: Path, timeout: float, max_log_bytes: int):
+# --------------------------------------------------------------------------
+# Reading a hung guest's harts through QMP
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class HartState:
+    """One vCPU as QEMU's monitor saw it when the run was declared hung."""
+    cpu: int                       # QEMU's CPU index (= hart id on virt)
+    pc: int
+    ra: int
+    sie: bool                      # sstatus.SIE: interrupts on in S-mode
+    frames: List[int] = dataclasses.field(default_factory=list)  # return addresses
+
+
+class Qmp:
+    """A minimal QMP client: enough to run human-monitor commands."""
+
+    def __init__(self, path: str, timeout: float = 10.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rwb")
+        self._reply()                                  # the greeting
+        self.execute("qmp_capabilities")
+
+    def _reply(self) -> dict:
+        while True:
+            line = self.f.readline()
+            if not line:
+                raise OSError("QMP connection closed")
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def execute(self, command: str, **arguments):
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.f.write(json.dumps(msg).encode() + b"\n")
+        self.f.flush()
+        reply = self._reply()
+        if "error" in reply:
+            raise OSError(f"QMP {command}: {reply['error'].get('desc', reply['error'])}")
+        return reply.get("return")
+
+    def hmp(self, line: str) -> str:
+        return self.execute("human-monitor-command", **{"command-line": line})
+
+    def close(self):
+        self.sock.close()
+
+
+RE_HMP_CPU = re.compile(r"^CPU#(\d+)", re.M)
+RE_HMP_REG = re.compile(r"\b(pc|mstatus|x1/ra|x8/s0)\s+([0-9a-fA-F]{16})")
+MAX_HANG_FRAMES = 12
+
+
+def parse_hart_registers(text: str) -> List[Tuple[int, dict]]:
+    """Split `info registers -a` into (cpu, {pc, mstatus, x1/ra, x8/s0})."""
+    parts = RE_HMP_CPU.split(text)
+    out = []
+    for i in range(1, len(parts) - 1, 2):
+        regs = {m.group(1): int(m.group(2), 16) for m in RE_HMP_REG.finditer(parts[i + 1])}
+        if "pc" in regs:
+            out.append((int(parts[i]), regs))
+    return out
+
+
+def read_harts(qmp_path: str, budget: float = 30.0) -> List[HartState]:
+    """Every hart's pc, ra and frame-pointer chain, read from a live QEMU.
+
+    The walk reads guest memory with `xp` (the kernel maps itself 1:1), so
+    it follows the same frame records as the kernel's dump_backtrace().
+    """
+    end = time.monotonic() + budget
+    q = Qmp(qmp_path)
+    try:
+        q.execute("stop")                              # a consistent snapshot
+        harts = []
+        for cpu, regs in parse_hart_registers(q.hmp("info registers -a")):
+            h = HartState(cpu, regs["pc"], regs.get("x1/ra", 0),
+                          bool(regs.get("mstatus", 0) & 2))
+            fp, prev = regs.get("x8/s0", 0), 0
+            while (len(h.frames) < MAX_HANG_FRAMES and time.monotonic() < end and fp > prev
+                   and fp % 8 == 0 and fp >= 0x80000000):
+                words = re.findall(r":\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)",
+                                   q.hmp(f"xp /2gx {fp - 16:#x}"))
+                if not words:
+                    break
+                next_fp, ra = (int(w, 16) for w in words[0])
+                if not ra:
+                    break
+                h.frames.append(ra)
+                prev, fp = fp, next_fp
+            harts.append(h)
+        return harts
+    finally:
+        q.close()
+
+
+def format_harts(harts: List[HartState], image: str, addr2line: str = ADDR2LINE) -> List[str]:
+    """One block per hart: where it is, whether it takes interrupts, its callers."""
+    addrs = []
+    for h in harts:
+        addrs += [f"{h.pc:016x}"] + [f"{a - 1:016x}" for a in h.frames]
+    syms = iter(symbolise(addrs, image, addr2line))
+    out = []
+    for h in harts:
+        out.append(f"hart {h.cpu}: interrupts {'on' if h.sie else 'off'}, "
+                   f"pc 0x{h.pc:016x} {next(syms)}")
+        out += [f"    #{i + 1} 0x{a:016x} {next(syms)}" for i, a in enumerate(h.frames)]
+    return out
+
+
+def _wait(proc: subprocess.Popen, log_path: Path, timeout: float, max_log_bytes: int,
+          on_hang=None):
     """Wait for proc; return (timed_out, flooded), having killed it if either.
 
     Polls rather than blocking in wait() so a runaway console can be
-    stopped long before the timeout.
+    stopped long before the timeout. On a hang, on_hang() (if given) reads
+    the guest's state first; timed_out is then (True, its result, error).
     """
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            hung = True
+            if on_hang is not None:
+                try:
+                    hung = (True, on_hang(), None)
+                except (OSError, ValueError, KeyError) as e:
+                    hung = (True, [], f"{type(e).__name__}: {e}")
             _kill_group(proc)
             proc.wait()
-            return True, False
+            return hung, False
         try:
             proc.wait(timeout=min(POLL_SECONDS, remaining))
             return False, False
@@ -453,7 +581,7 @@ def _wait(proc: subprocess.Popen, log_path: Path, timeout: float, max_log_bytes:
 
 
 def run_command(cmd: List[str], log_path: Path, timeout: float, echo: bool = False,
-                max_log_bytes: int = MAX_LOG_BYTES) -> Outcome:
+                max_log_bytes: int = MAX_LOG_BYTES, qmp_path: Optional[str] = None) -> Outcome:
     """Run cmd with stdin=/dev/null and stdout+stderr into log_path.
 
     QEMU writes straight into the log file (no pipe to drain, nothing lost
@@ -480,8 +608,13 @@ def run_command(cmd: List[str], log_path: Path, timeout: float, echo: bool = Fal
         if echo:
             follower = threading.Thread(target=_follow, args=(log_path, stop), daemon=True)
             follower.start()
+        harts, harts_error = [], None
         try:
-            timed_out, flooded = _wait(proc, log_path, timeout, max_log_bytes)
+            timed_out, flooded = _wait(proc, log_path, timeout, max_log_bytes,
+                                       on_hang=None if qmp_path is None else
+                                       lambda: read_harts(qmp_path))
+            if isinstance(timed_out, tuple):
+                timed_out, harts, harts_error = timed_out
         finally:
             if proc.poll() is None:       # interrupted (Ctrl-C) mid-wait
                 _kill_group(proc)
@@ -491,7 +624,8 @@ def run_command(cmd: List[str], log_path: Path, timeout: float, echo: bool = Fal
             stop.set()
             if follower is not None:
                 follower.join(timeout=5)
-    return Outcome(proc.returncode, timed_out, time.monotonic() - start, flooded=flooded)
+    return Outcome(proc.returncode, timed_out, time.monotonic() - start, flooded=flooded,
+                   harts=harts, harts_error=harts_error)
 
 
 def symbolise(addresses: List[str], image: str, addr2line: str = ADDR2LINE) -> List[str]:
@@ -615,6 +749,7 @@ class RunResult:
     log: ParsedLog
     verdict: Verdict
     backtrace: List[str]
+    hart_lines: List[str] = dataclasses.field(default_factory=list)  # at a hang
 
     @property
     def passed(self) -> bool:
@@ -645,7 +780,17 @@ def run_config(config: Config, image: str, log_dir: Path = DEFAULT_LOG_DIR, *,
     argv = cmd if cmd is not None else build_cmd(config, image)
     log_path = Path(log_dir) / f"{config.name}.log"
     timeout = config.effective_timeout
-    outcome = run_command(argv, log_path, timeout, echo=echo)
+    # A monitor socket, so that a hang can say where every hart is. Its
+    # own short directory: unix socket paths are limited to ~100 bytes.
+    qmp_dir = tempfile.mkdtemp(prefix="hartstop-qmp-") if cmd is None else None
+    qmp_path = os.path.join(qmp_dir, "qmp") if qmp_dir else None
+    if qmp_path:
+        argv = argv + ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    try:
+        outcome = run_command(argv, log_path, timeout, echo=echo, qmp_path=qmp_path)
+    finally:
+        if qmp_dir:
+            shutil.rmtree(qmp_dir, ignore_errors=True)
     text = log_path.read_bytes().decode("utf-8", "replace")
     log = parse_log(text)
     verdict = judge(log, outcome, timeout, fail_on_warn)
@@ -655,7 +800,16 @@ def run_config(config: Config, image: str, log_dir: Path = DEFAULT_LOG_DIR, *,
         backtrace = [f"#{n} 0x{addr} {sym}" for (n, addr), sym in zip(log.frames, symbols)]
     if outcome.timed_out and log.hang_report:
         log.hang_report = symbolise_report(log.hang_report, image, addr2line)
-    return RunResult(config, str(image), log_path, outcome, log, verdict, backtrace)
+    hart_lines = []
+    if outcome.timed_out and (outcome.harts or outcome.harts_error):
+        if outcome.harts_error:
+            hart_lines.append(f"(could not read them: {outcome.harts_error})")
+        hart_lines += format_harts(outcome.harts, image, addr2line)
+        with open(log_path, "a") as f:       # the log keeps them too
+            f.write("runner: the harts when the run was declared hung:\n")
+            f.writelines(f"runner:   {line}\n" for line in hart_lines)
+    return RunResult(config, str(image), log_path, outcome, log, verdict, backtrace,
+                     hart_lines)
 
 
 def symbolise_report(lines: List[str], image: str, addr2line: str = ADDR2LINE) -> List[str]:
@@ -718,6 +872,9 @@ def format_details(r: RunResult, indent: str = "  ") -> List[str]:
             out.extend(f"{indent}  {b}" for b in r.backtrace)
         else:
             out.append(f"{indent}(no backtrace frames in log)")
+    if r.hart_lines:
+        out.append(f"{indent}every hart when the run was declared hung ({Path(r.image).name}):")
+        out.extend(f"{indent}  {line}" for line in r.hart_lines)
     if r.outcome.timed_out and r.log.hang_report:
         out.append(f"{indent}the kernel's last hang report ({Path(r.image).name}):")
         out.extend(f"{indent}  | {line}" for line in r.log.hang_report)

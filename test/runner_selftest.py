@@ -366,6 +366,21 @@ class RunTests(TempDirCase):
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 0", addr2line=str(fake))
         self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
 
+    def test_parse_hart_registers(self):
+        text = ("\nCPU#0\n V      =   0\n pc       00000000802082a8\n"
+                " mstatus  8000000a000061a2\n"
+                " x0/zero  0000000000000000 x1/ra    000000008020b2e6 x2/sp    0000000080297d20\n"
+                " x8/s0    0000000080297d60 x9/s1    0000000000000001\n"
+                "CPU#1\n pc       0000000080200000\n mstatus  8000000a000061a0\n")
+        harts = qemu.parse_hart_registers(text)
+        self.assertEqual([c for c, _ in harts], [0, 1])
+        self.assertEqual(harts[0][1]["pc"], 0x802082a8)
+        self.assertEqual(harts[0][1]["x1/ra"], 0x8020b2e6)
+        self.assertEqual(harts[0][1]["x8/s0"], 0x80297d60)
+        self.assertTrue(harts[0][1]["mstatus"] & 2)       # SIE on
+        self.assertFalse(harts[1][1]["mstatus"] & 2)
+        self.assertNotIn("x8/s0", harts[1][1])
+
     def test_symbolise_without_tool(self):
         out = qemu.symbolise(["0000000080201234"], "k.elf", addr2line=str(self.tmp / "nope"))
         self.assertEqual(len(out), 1)
