@@ -471,31 +471,41 @@ static void stop_machine_runs_fn_on_mask_and_returns_errors(struct ktest *t)
 
 /* ---- moving running tasks under a storm of affinity changes ---- */
 
-#define STORM_WORK 20000
-
+/*
+ * Four busy workers per hart spin until the storm is over, so most
+ * affinity changes hit a task that is running or queued, and many of
+ * them a running task on a hart its new mask excludes: the stopper must
+ * move it. Every hart changes random workers' masks at once, so
+ * concurrent requests on one task share its pending move.
+ */
 struct worker {
 	struct task_struct *task;
 	volatile unsigned long done;
 };
 
+static volatile int storm_stop;
+
 static int storm_worker(void *arg)
 {
 	struct worker *w = arg;
-	for (unsigned long i = 0; i < STORM_WORK; i++) {
+	while (!READ_ONCE(storm_stop)) {
 		w->done++;
-		if (i % 512 == 0)
-			cpu_relax();
+		cpu_relax();
 	}
 	return 0;
 }
 
 static struct worker *storm_workers;
-static int storm_nworkers, storm_setaff_rounds, storm_setaff_failed;
+static int storm_nworkers, storm_setaff_rounds, storm_setaff_failed, storm_running_moves;
+static int storm_calls;
+static uint64_t storm_deadline;
 
 static void affinity_storm(void *arg)
 {
 	uint64_t rng = *(uint64_t *)arg ^ ((uint64_t)smp_processor_id() * 0x9e37);
-	for (int r = 0; r < storm_setaff_rounds; r++) {
+	/* Rounds, or until the deadline on a slow (oversubscribed) host. */
+	for (int r = 0; r < storm_setaff_rounds && get_cycles() < storm_deadline; r++) {
+		__atomic_fetch_add(&storm_calls, 1, __ATOMIC_RELAXED);
 		struct worker *w = &storm_workers[ktest_rand(&rng) % (unsigned)storm_nworkers];
 		cpumask_t mask;
 		int cpu;
@@ -506,7 +516,11 @@ static void affinity_storm(void *arg)
 		if (cpumask_empty(&mask))
 			cpumask_set_cpu((int)(ktest_rand(&rng) % (unsigned)num_online_cpus()),
 					&mask);
-		if (w->task->state != TASK_DEAD && set_cpus_allowed_ptr(w->task, &mask) != 0)
+		/* Running where the new mask forbids: only the stopper can move
+		 * it (a racy sample, for the count below). */
+		if (READ_ONCE(w->task->on_cpu) && !cpumask_test_cpu(task_cpu(w->task), &mask))
+			__atomic_fetch_add(&storm_running_moves, 1, __ATOMIC_RELAXED);
+		if (set_cpus_allowed_ptr(w->task, &mask) != 0)
 			__atomic_fetch_add(&storm_setaff_failed, 1, __ATOMIC_RELAXED);
 	}
 }
@@ -518,8 +532,12 @@ static void stop_migration_storm_keeps_tasks_on_their_masks(struct ktest *t)
 	size_t bytes = kmalloc_bytes_in_use();
 	unsigned long viol = stop_affinity_violations();
 	storm_nworkers = 4 * n;
-	storm_setaff_rounds = max(20, 800 / n);
+	storm_setaff_rounds = max(50, 1600 / n);
 	storm_setaff_failed = 0;
+	storm_running_moves = 0;
+	storm_calls = 0;
+	storm_deadline = get_cycles() + (uint64_t)timebase_hz * 8;
+	storm_stop = 0;
 	storm_workers = kzalloc(sizeof(*storm_workers) * (size_t)storm_nworkers);
 	ASSERT_TRUE(t, storm_workers != NULL);
 	for (int i = 0; i < storm_nworkers; i++) {
@@ -531,16 +549,26 @@ static void stop_migration_storm_keeps_tasks_on_their_masks(struct ktest *t)
 	}
 	uint64_t seed = ktest_rand(&t->rng);
 	EXPECT_EQ(t, run_on_cpus(cpu_online_mask, affinity_storm, &seed), 0);
+	/* Every change has completed: each worker is on a hart it allows. */
+	int misplaced = 0;
 	for (int i = 0; i < storm_nworkers; i++) {
-		struct worker *w = &storm_workers[i];
-		kthread_reap(w->task);
-		EXPECT_EQ(t, w->done, STORM_WORK);
+		struct task_struct *p = storm_workers[i].task;
+		if (!cpumask_test_cpu(task_cpu(p), &p->cpus_allowed))
+			misplaced++;
 	}
+	storm_stop = 1;
+	for (int i = 0; i < storm_nworkers; i++)
+		kthread_reap(storm_workers[i].task);
 	kfree(storm_workers);
-	ktest_log(t, "%d workers, %d harts x %d affinity changes", storm_nworkers, n,
-		  storm_setaff_rounds);
+	ktest_log(t, "%d workers, %d harts: %d affinity changes, %d of them on a running task",
+		  storm_nworkers, n, storm_calls, storm_running_moves);
+	EXPECT_EQ(t, misplaced, 0);
 	EXPECT_EQ(t, storm_setaff_failed, 0);
 	EXPECT_EQ(t, stop_affinity_violations() - viol, 0);
+	/* Seen: 3-13% of the changes at 2 to 8 harts; under 1% means the
+	 * workers were not running, i.e. no storm at all. */
+	if (n >= 2)
+		EXPECT_GE(t, storm_running_moves, storm_calls / 100);
 	EXPECT_EQ(t, nr_free_pages(), pages);
 	EXPECT_EQ(t, kmalloc_bytes_in_use(), bytes);
 }
