@@ -13,7 +13,7 @@
 #include "percpu.h"
 
 extern uint32_t timebase_hz;	       /* set once from the DT */
-extern volatile unsigned long jiffies; /* ticks of the boot hart's clock */
+extern volatile unsigned long jiffies; /* HZ ticks of the time CSR since boot */
 DECLARE_PER_CPU(unsigned long, tick_count);
 
 uint64_t ktime_get_ns(void);

@@ -18,6 +18,7 @@ uint32_t timebase_hz = 10000000; /* QEMU virt's, until the DT says otherwise */
 volatile unsigned long jiffies;
 static bool use_sstc;
 static uint64_t tick_period;
+static uint64_t jiffies_epoch; /* time CSR value that jiffies 0 stands for */
 DEFINE_PER_CPU(unsigned long, tick_count);
 DEFINE_PER_CPU(uint64_t, next_tick);
 void (*scheduler_tick_hook)(void);
@@ -55,6 +56,23 @@ void time_init(uint32_t timebase, bool sstc)
 		timebase_hz = timebase;
 	use_sstc = sstc;
 	tick_period = timebase_hz / HZ;
+	jiffies_epoch = get_cycles();
+}
+
+/*
+ * jiffies follows the time CSR, brought up to date by whichever hart's
+ * tick comes first: timers keep expiring while hart 0 is held up (a long
+ * interrupts-off section, or a vCPU the host has not run for a while),
+ * and ticks lost to a late interrupt are not lost to jiffies.
+ */
+static void jiffies_update(uint64_t now)
+{
+	unsigned long j = (unsigned long)((now - jiffies_epoch) / tick_period);
+	unsigned long old = jiffies;
+	while ((long)(j - old) > 0 &&
+	       !__atomic_compare_exchange_n(&jiffies, &old, j, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
 }
 
 static void program_timer(uint64_t when)
@@ -82,8 +100,7 @@ void timer_interrupt(void)
 	this_cpu(next_tick) = next;
 	program_timer(next);
 	this_cpu(tick_count)++;
-	if (smp_processor_id() == 0)
-		jiffies++;
+	jiffies_update(now);
 	run_local_timers();
 	if (scheduler_tick_hook)
 		scheduler_tick_hook();

@@ -3,9 +3,12 @@
  * goes backwards on any hart.
  */
 #include "ktest.h"
+#include "kthread.h"
 #include "ktime.h"
 #include "riscv.h"
 #include "smp.h"
+#include "stop_machine.h"
+#include "timer.h"
 
 static void timer_tick_advances_on_every_hart(struct ktest *t)
 {
@@ -58,5 +61,52 @@ static void timer_conversions(struct ktest *t)
 	EXPECT_EQ(t, ticks_to_ns(year), 1000000000ULL * 3600 * 24 * 365);
 }
 
+/* ---- timers keep expiring while CPU 0 is held with interrupts off ---- */
+
+static volatile int holding, sleeper_done, sleeper_saw_hold;
+
+static int hold_irqs_off(void *arg)
+{
+	unsigned long flags = local_irq_save();
+	uint64_t end = get_cycles() + (uint64_t)timebase_hz / 2; /* 500 ms */
+	WRITE_ONCE(holding, 1);
+	while (get_cycles() < end && !READ_ONCE(sleeper_done))
+		cpu_relax();
+	WRITE_ONCE(holding, 0);
+	local_irq_restore(flags);
+	return 0;
+}
+
+static int sleep_while_held(void *arg)
+{
+	while (!READ_ONCE(holding))
+		cpu_relax();
+	msleep(10);
+	WRITE_ONCE(sleeper_saw_hold, READ_ONCE(holding));
+	WRITE_ONCE(sleeper_done, 1);
+	return 0;
+}
+
+static void timer_expires_while_cpu0_is_held(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	static struct cpu_stop_work work;
+	holding = sleeper_done = sleeper_saw_hold = 0;
+	int other = cpumask_next(0, cpu_online_mask);
+	struct task_struct *s = kthread_create_on_cpu(sleep_while_held, NULL, other, "sleeper/%u");
+	ASSERT_TRUE(t, s != NULL);
+	get_task_struct(s);
+	wake_up_process(s);
+	/* CPU 0 stops taking ticks for up to 500 ms; a 10 ms sleep on
+	 * another hart must still end inside that window. */
+	ASSERT_TRUE(t, stop_one_cpu_nowait(0, hold_irqs_off, NULL, &work));
+	kthread_reap(s);
+	while (READ_ONCE(holding))
+		cpu_relax();
+	EXPECT_TRUE(t, sleeper_saw_hold);
+}
+
 KTEST_SUITE(timer, KTEST_CASE(timer_tick_advances_on_every_hart),
-	    KTEST_CASE(timer_ktime_is_monotonic), KTEST_CASE(timer_conversions));
+	    KTEST_CASE(timer_ktime_is_monotonic), KTEST_CASE(timer_expires_while_cpu0_is_held),
+	    KTEST_CASE(timer_conversions));
