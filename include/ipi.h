@@ -23,6 +23,7 @@ enum ipi_reason {
 	IPI_CALL_FUNCTION, /* run queued smp_call_function work */
 	IPI_STOP,	   /* panic: stop this hart for good */
 	IPI_TEST,	   /* test suites count these */
+	IPI_BACKTRACE,	   /* print where this hart was interrupted (hang reports) */
 	NR_IPI
 };
 
@@ -37,6 +38,11 @@ void send_ipi(int cpu, enum ipi_reason reason);
 void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason);
 void ipi_interrupt(void); /* trap context: handle every pending reason */
 void smp_send_stop(void); /* panic: stop every other online hart */
+/* Every other online hart prints its current task and the backtrace of
+ * what the IPI interrupted; waits up to wait_ms for them, names the harts
+ * that did not answer (interrupts off), returns how many those were and,
+ * if silent is not NULL, which. Thread or irq context. */
+int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent);
 
 unsigned long ipi_count_received(int cpu, enum ipi_reason reason);
 unsigned long ipi_count_sent(int cpu);

@@ -18,6 +18,7 @@ struct pt_regs {
 };
 
 void do_trap(struct pt_regs *regs);
+struct pt_regs *get_irq_regs(void); /* the frame the current interrupt saved, or NULL */
 void show_regs(const struct pt_regs *regs);
 void dump_backtrace(unsigned long fp, unsigned long pc);
 

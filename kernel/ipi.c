@@ -6,13 +6,17 @@
  * the reason bit survives in ipi_pending, and each hart calls
  * ipi_interrupt() once itself right after enabling its interrupts.
  */
+#include "console.h"
 #include "ipi.h"
 #include "kernel.h"
 #include "ktime.h"
 #include "percpu.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "sched.h"
 #include "smp.h"
+#include "spinlock.h"
+#include "trap.h"
 
 DEFINE_PER_CPU(unsigned long, ipi_pending);
 DEFINE_PER_CPU(unsigned long, ipi_received[NR_IPI]);
@@ -101,6 +105,55 @@ __noreturn static void ipi_stop(void)
 		wfi();
 }
 
+/* Harts asked for a backtrace that have not printed it yet. */
+static cpumask_t backtrace_wanted;
+/* One hart's dump at a time, so the lines of two never mix. Leaf; taken
+ * only in the IPI handler, with interrupts off. */
+static DEFINE_SPINLOCK(backtrace_lock);
+
+static void ipi_backtrace(void)
+{
+	int cpu = smp_processor_id();
+	if (!cpumask_test_cpu(cpu, &backtrace_wanted))
+		return;
+	struct pt_regs *regs = get_irq_regs();
+	struct task_struct *p = current;
+	spin_lock(&backtrace_lock);
+	console_printf("cpu%d (hart %lu): running %s/%d, interrupted at:\n", cpu,
+		       cpu_to_hartid(cpu), p ? p->comm : "?", p ? p->pid : -1);
+	if (regs)
+		dump_backtrace(regs->s0, regs->epc);
+	spin_unlock(&backtrace_lock);
+	cpumask_clear_cpu_atomic(cpu, &backtrace_wanted);
+}
+
+int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
+{
+	cpumask_t others;
+	char mask[40];
+	cpumask_copy(&others, cpu_online_mask);
+	cpumask_clear_cpu(smp_processor_id(), &others);
+	if (silent)
+		cpumask_clear(silent);
+	if (cpumask_empty(&others))
+		return 0;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpumask_test_cpu(cpu, &others))
+			cpumask_set_cpu_atomic(cpu, &backtrace_wanted);
+	send_ipi_mask(&others, IPI_BACKTRACE);
+	uint64_t end = get_cycles() + (uint64_t)timebase_hz * wait_ms / 1000;
+	while (!cpumask_empty(&backtrace_wanted) && get_cycles() < end)
+		cpu_relax();
+	int n = cpumask_weight(&backtrace_wanted);
+	if (n)
+		console_printf("harts that did not answer in %u ms (interrupts off?): cpus %s\n",
+			       wait_ms, cpumask_format(&backtrace_wanted, mask, sizeof(mask)));
+	if (silent)
+		cpumask_copy(silent, &backtrace_wanted);
+	cpumask_clear(&backtrace_wanted);
+	return n;
+}
+
 void ipi_interrupt(void)
 {
 	ipi_hw_clear();
@@ -122,6 +175,9 @@ void ipi_interrupt(void)
 		case IPI_TEST:
 			if (ipi_test_hook)
 				ipi_test_hook();
+			break;
+		case IPI_BACKTRACE:
+			ipi_backtrace();
 			break;
 		case IPI_STOP:
 			ipi_stop();

@@ -29,6 +29,12 @@ struct fault_catch {
 
 DEFINE_PER_CPU(unsigned long, overflow_stack_top); /* read by entry.S */
 DEFINE_PER_CPU(unsigned long, irq_count);
+DEFINE_PER_CPU(struct pt_regs *, irq_regs); /* innermost interrupt's frame */
+
+struct pt_regs *get_irq_regs(void)
+{
+	return this_cpu(irq_regs);
+}
 DECLARE_PER_CPU(struct pt_regs *, panic_regs);
 /* Hook the scheduler installs: may switch tasks on the way out of an
  * interrupt that arrived with interrupts enabled and preempt_count 0. */
@@ -138,6 +144,8 @@ void do_trap(struct pt_regs *regs)
 	}
 	irq_enter();
 	this_cpu(irq_count)++;
+	struct pt_regs *outer = this_cpu(irq_regs);
+	this_cpu(irq_regs) = regs;
 	switch (regs->cause & ~CAUSE_IRQ_FLAG) {
 	case IRQ_S_SOFT:
 		ipi_interrupt();
@@ -151,6 +159,7 @@ void do_trap(struct pt_regs *regs)
 	default:
 		pr_warn("spurious interrupt, scause 0x%lx", regs->cause);
 	}
+	this_cpu(irq_regs) = outer;
 	irq_exit();
 	if (irq_exit_hook && (regs->status & SSTATUS_SPIE))
 		irq_exit_hook(regs);

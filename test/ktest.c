@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "console.h"
+#include "ipi.h"
 #include "kthread.h"
 #include "ktest.h"
 #include "ktime.h"
@@ -103,7 +104,7 @@ static bool suite_selected(const char *name)
 /*
  * The hang reporter. A case that has run for ktest_hang=S seconds (30 by
  * default; 0 turns reporting off) gets a report of every hart's runqueue
- * and of where every sleeping task waits, repeated every S seconds, so a
+ * and of where every task waits or runs, repeated every S seconds, so a
  * hang the host runner later kills leaves a trace in the log (the runner
  * symbolises the last report). A report never fails the case: slow is
  * not wrong on an oversubscribed host. The reporter is SCHED_FIFO 1: it
@@ -129,6 +130,7 @@ static int hang_reporter(void *arg)
 			       (unsigned long)((now - start) / timebase_hz));
 		sched_show();
 		sched_show_blocked();
+		trigger_all_cpu_backtrace(1000, NULL); /* and what every running task does */
 		console_printf("    # " HANG_MARK " end\n");
 	}
 	return 0;

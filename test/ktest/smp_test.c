@@ -10,7 +10,10 @@
 #include "mm.h"
 #include "riscv.h"
 #include "smp.h"
+#include "sched.h"
 #include "smp_call.h"
+#include "kthread.h"
+#include "timer.h"
 
 static int ran[NR_CPUS];
 static unsigned long ran_hart[NR_CPUS];
@@ -213,8 +216,51 @@ static void smp_async_csd_busy_is_refused(struct ktest *t)
 	EXPECT_EQ(t, smp_call_function_single_async(NR_CPUS + 5, &csd), -ENXIO);
 }
 
+/* ---- the hang reporter's all-harts backtrace ---- */
+
+static volatile int bt_holding, bt_release;
+
+static int hold_with_irqs_off(void *arg)
+{
+	unsigned long flags = local_irq_save();
+	WRITE_ONCE(bt_holding, 1);
+	while (!READ_ONCE(bt_release))
+		cpu_relax();
+	local_irq_restore(flags);
+	return 0;
+}
+
+static void smp_backtrace_names_silent_harts(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	cpumask_t silent;
+	/* Every hart answers while interrupts are on... */
+	EXPECT_EQ(t, trigger_all_cpu_backtrace(20000, &silent), 0);
+	/* ...and a hart spinning with interrupts off is named. */
+	int held = cpumask_last(cpu_online_mask);
+	/* Keep this thread (and its sleep timers) off the hart to be held. */
+	cpumask_t saved = current->cpus_allowed, elsewhere;
+	cpumask_copy(&elsewhere, cpu_online_mask);
+	cpumask_clear_cpu(held, &elsewhere);
+	ASSERT_EQ(t, set_cpus_allowed_ptr(current, &elsewhere), 0);
+	bt_holding = bt_release = 0;
+	struct task_struct *h = kthread_create_on_cpu(hold_with_irqs_off, NULL, held, "hold/%u");
+	ASSERT_TRUE(t, h != NULL);
+	get_task_struct(h);
+	wake_up_process(h);
+	while (!READ_ONCE(bt_holding))
+		msleep(1);
+	trigger_all_cpu_backtrace(300, &silent);
+	bt_release = 1;
+	kthread_reap(h);
+	set_cpus_allowed_ptr(current, &saved);
+	EXPECT_TRUE(t, cpumask_test_cpu(held, &silent));
+}
+
 KTEST_SUITE(smp, KTEST_CASE(smp_call_many_reaches_each_hart_once),
 	    KTEST_CASE(smp_call_single_waits_for_result),
 	    KTEST_CASE(smp_wait_with_irqs_off_is_refused), KTEST_CASE(smp_ipi_storm_loses_nothing),
 	    KTEST_CASE(smp_ipi_reasons_are_not_coalesced),
-	    KTEST_CASE(smp_async_csd_busy_is_refused));
+	    KTEST_CASE(smp_async_csd_busy_is_refused),
+	    KTEST_CASE(smp_backtrace_names_silent_harts));
