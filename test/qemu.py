@@ -150,6 +150,7 @@ PANIC_END = "---[ end Kernel panic"
 # The kernel's report on a case that runs too long (test/ktest.c).
 HANG_MARK = "# ktest hang report: "
 HANG_END = "# ktest hang report end"
+RE_ANY_RESULT = re.compile(r"^\s*(not )?ok \d+")
 MAX_HANG_LINES = 400
 
 
@@ -273,6 +274,8 @@ class _LogParser:
         if HANG_MARK in line:
             out.hang_report = [line.strip()]
             self.in_hang = True
+        elif RE_ANY_RESULT.match(line) and not self.in_hang:
+            out.hang_report = []        # that case ended: its report explains no hang
         elif self.in_hang:
             if HANG_END in line or len(out.hang_report) >= MAX_HANG_LINES:
                 self.in_hang = False

@@ -362,6 +362,11 @@ class RunTests(TempDirCase):
         self.assertNotIn("has run for 30 s", details.split("last hang report")[1].split("last ")[0])
         self.assertIn("#0 0x0000000080203000 (pc)  fn_0x0000000080203000 at kernel/x.c:7",
                       details)
+        # A report on a case that then ended explains no hang.
+        canned.write_text(canned.read_text() + "    ok 1 slow_case # 61000 ms\n")
+        r = self.run_fake(f"cat {shlex.quote(str(canned))}; sleep 30", timeout=1,
+                          addr2line=str(fake))
+        self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
         # A run that ended by itself shows no hang report, however slow a case was.
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 0", addr2line=str(fake))
         self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
