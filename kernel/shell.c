@@ -218,6 +218,11 @@ static void cmd_stats(int argc, char **argv)
 	stop_stats();
 }
 
+static void cmd_sched(int argc, char **argv)
+{
+	sched_show(); /* what panic prints: each runqueue by class, every task */
+}
+
 static void cmd_taskset(int argc, char **argv)
 {
 	cpumask_t mask;
@@ -233,16 +238,20 @@ static void cmd_taskset(int argc, char **argv)
 	if (!p)
 		return;
 	int from = task_cpu(p);
+	bool was_running = READ_ONCE(p->on_cpu);
 	uint64_t t0 = get_cycles();
 	int rc = set_cpus_allowed_ptr(p, &mask);
 	uint64_t t1 = get_cycles();
+	int to = task_cpu(p);
 	if (rc)
 		console_printf("error: taskset %d: %d (empty, offline-only or fixed mask?)\n",
 			       p->pid, rc);
 	else
-		console_printf("pid %d: cpu%d -> cpu%d in %lu us%s\n", p->pid, from, task_cpu(p),
+		console_printf("pid %d: cpu%d -> cpu%d in %lu us%s\n", p->pid, from, to,
 			       (unsigned long)(ticks_to_ns(t1 - t0) / 1000),
-			       READ_ONCE(p->on_cpu) ? " (running: moved by the stopper)" : "");
+			       to == from    ? " (its hart is allowed: not moved)"
+			       : was_running ? " (was running: moved by the stopper)"
+					     : " (was queued or asleep: moved directly)");
 	put_task_struct(p);
 }
 
@@ -301,6 +310,10 @@ static void cmd_stop(int argc, char **argv)
 	long cpu;
 	if (argc != 2 || !parse_long(argv[1], &cpu)) {
 		console_printf("usage: stop CPU\n");
+		return;
+	}
+	if (cpu < 0 || cpu >= NR_CPUS) { /* else a -errno result could pass for a cpu */
+		console_printf("error: no cpu %ld\n", cpu);
 		return;
 	}
 	uint64_t t0 = get_cycles();
@@ -417,6 +430,7 @@ static const struct command {
 	{"ps", "", "tasks: pid, name, hart, class, policy/prio, state, runtime, cpus", cmd_ps},
 	{"cpus", "", "per hart: current task, runqueues, ticks, IPIs, stop works", cmd_cpus},
 	{"stats", "", "stopper counters per hart", cmd_stats},
+	{"sched", "", "the scheduler dump panic prints: runqueues by class, all tasks", cmd_sched},
 	{"spawn", "N [fair|rt]", "start N busy worker threads", cmd_spawn},
 	{"kill", "PID", "stop a worker spawned here", cmd_kill},
 	{"taskset", "PID MASK", "set a task's harts (moves it, running or not)", cmd_taskset},

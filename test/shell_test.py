@@ -106,8 +106,8 @@ def main():
             "Hartstop", "hart  cpu", "migration/0", "console: UART receive interrupt")), boot[-400:])
         out = sh.cmd("help")
         check("help lists every command", all(c in out for c in (
-            "ps", "cpus", "stats", "spawn", "kill", "taskset", "nice", "chrt", "stopmachine",
-            "bench", "selftest", "panic", "poweroff", "reboot")), out)
+            "ps", "cpus", "stats", "sched", "spawn", "kill", "taskset", "nice", "chrt",
+            "stopmachine", "bench", "selftest", "panic", "poweroff", "reboot")), out)
         out = sh.cmd("ps")
         check("ps shows the stoppers", "migration/0" in out and "cpus_allowed" in out, out)
         out = sh.cmd("cpus")
@@ -115,17 +115,27 @@ def main():
                                           for c in range(args.smp)), out)
         out = sh.cmd("stats")
         check("stats shows the stopper counters", "rendezvous" in out, out)
+        out = sh.cmd("sched")
+        check("sched dumps every runqueue and task",
+              all(f"cpu{c} (hart" in out for c in range(args.smp)) and "migration/0" in out, out)
         out = sh.cmd("spawn 1")
         m = re.search(r"spawned pid (\d+)", out)
         check("spawn starts a worker", m is not None, out)
         pid = m.group(1) if m else "0"
         time.sleep(1)
-        last = args.smp - 1
-        out = sh.cmd(f"taskset {pid} 0x{1 << last:x}")
-        check("taskset moves the spinning worker", f"-> cpu{last}" in out, out)
+        # Move it to a hart it is not on, so that the move is real.
         out = sh.cmd("ps")
         row = next((l for l in out.splitlines() if re.match(rf"\s+{pid}\s", l)), "")
-        check("ps shows it on its new hart", f"cpu{last}" in row, row or out)
+        m = re.search(r"\bcpu(\d+)\b", row)
+        now = int(m.group(1)) if m else 0
+        target = args.smp - 1 if now != args.smp - 1 else 0
+        out = sh.cmd(f"taskset {pid} 0x{1 << target:x}")
+        check("taskset moves the spinning worker",
+              f"cpu{now} -> cpu{target}" in out and "not moved" not in out, out)
+        out = sh.cmd("ps")
+        row = next((l for l in out.splitlines() if re.match(rf"\s+{pid}\s", l)), "")
+        check("ps shows it on its new hart", f"cpu{target}" in row, row or out)
+        last = target
         out = sh.cmd(f"nice {pid} 5")
         check("nice", "ok" in out, out)
         out = sh.cmd(f"chrt {pid} rr 20")
@@ -137,6 +147,15 @@ def main():
               out)
         out = sh.cmd(f"kill {pid}")
         check("kill stops the worker", f"killed pid {pid}" in out, out)
+        out = sh.cmd("spawn 1 rt")
+        m = re.search(r"spawned pid (\d+)", out)
+        check("spawn rt starts an rt worker", m is not None, out)
+        rtpid = m.group(1) if m else "0"
+        out = sh.cmd("ps")
+        row = next((l for l in out.splitlines() if re.match(rf"\s+{rtpid}\s", l)), "")
+        check("ps shows it in the rt class", " rt " in row, row or out)
+        out = sh.cmd(f"kill {rtpid}")
+        check("kill stops the rt worker", f"killed pid {rtpid}" in out, out)
         out = sh.cmd("bench 10", timeout=300)
         check("bench prints its table", "BENCH name=stop_one_cpu_self" in out, out[-300:])
         sh.send(b"panic\r")
@@ -162,6 +181,8 @@ def main():
         check("a bad mask is refused", "bad mask" in out, out)
         out = sh.cmd("stop 9999999999999999999999")
         check("a bad number is refused", "usage: stop" in out or "error" in out, out)
+        out = sh.cmd("stop -22")  # -EINVAL: must not pass for the probe's answer
+        check("a negative cpu is refused", "error" in out and "fn started" not in out, out)
         out = sh.cmd("kill -5")
         check("kill of a pid that is no worker is refused", "error" in out, out)
         out = sh.cmd("help")
@@ -170,6 +191,10 @@ def main():
         sh.read_until(b"help")
         out = sh.cmd("")
         check("up-arrow recalls the previous command", "poweroff" in out, out[-200:])
+        sh.send(b"reboot\r")
+        out = sh.read_until(PROMPT)
+        check("reboot boots the kernel again", "rebooting" in out and "OpenSBI" in out
+              and "Hartstop" in out and "migration/0" in out, out[-300:])
         sh.send(b"poweroff\r")
         try:
             status = sh.proc.wait(timeout=60)
