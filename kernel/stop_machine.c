@@ -190,8 +190,9 @@ struct multi_stop_data {
 	enum multi_stop_state state;
 	int thread_ack;
 	uint64_t state_start;
-	cpumask_t acked; /* who acked the current state (for the watchdog) */
-	int reported;	 /* state for which a stall was reported */
+	cpumask_t participants; /* whose stoppers take part */
+	cpumask_t acked;	/* who acked the current state (for the watchdog) */
+	int reported;		/* state for which a stall was reported */
 	unsigned long caller;
 };
 
@@ -217,7 +218,10 @@ static const char *const state_names[MULTI_STOP_NR] = {"NONE", "PREPARE", "DISAB
 						       "EXIT"};
 
 /* A hart waiting in a state for longer than the watchdog limit names the
- * harts that have not acked it (once per state). */
+ * participants that have not acked it (once per state). In PREPARE those
+ * are the harts whose stoppers have not arrived: the stall that matters
+ * most, a hart that never gets there (preemption off, or spinning with
+ * interrupts off), is named while it lasts. */
 static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
 {
 	uint64_t waited = get_cycles() - READ_ONCE(ms->state_start);
@@ -229,7 +233,8 @@ static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_stat
 	int n = 0, cpu;
 	missing[0] = '\0';
 	for_each_online_cpu(cpu)
-		if (!cpumask_test_cpu(cpu, &ms->acked) && n < (int)sizeof(missing) - 8)
+		if (cpumask_test_cpu(cpu, &ms->participants) &&
+		    !cpumask_test_cpu(cpu, &ms->acked) && n < (int)sizeof(missing) - 8)
 			n += snprintf(missing + n, sizeof(missing) - (size_t)n, " cpu%d", cpu);
 	this_cpu(cpu_stopper).stats.stalls++;
 	pr_warn("stop_machine stall: state %s not acked after %lu ms by:%s; fn %p, caller 0x%lx",
@@ -273,8 +278,9 @@ static int multi_cpu_stop(void *data)
 				break;
 			}
 			ack_state(ms);
-		} else if (curstate > MULTI_STOP_PREPARE) {
-			/* Interrupts are off: this loop is the watchdog. */
+		} else {
+			/* Past PREPARE interrupts are off, so the tick cannot watch
+			 * us: this loop is the watchdog (for PREPARE too). */
 			stop_watchdog_check(ms, curstate);
 		}
 	} while (curstate != MULTI_STOP_EXIT);
@@ -305,6 +311,8 @@ int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
 				     .num_threads = 2,
 				     .active_cpus = &active,
 				     .caller = _RET_IP_};
+	cpumask_set_cpu(cpu1, &ms.participants);
+	cpumask_set_cpu(cpu2, &ms.participants);
 	cpu_stop_init_done(&done, 2);
 	set_state(&ms, MULTI_STOP_PREPARE);
 	work1 = work2 = (struct cpu_stop_work){
@@ -434,6 +442,7 @@ static int __stop_machine(const cpumask_t *participants, const cpumask_t *active
 				     .active_cpus = active,
 				     .first_cpu = cpumask_first(participants),
 				     .caller = caller};
+	cpumask_copy(&ms.participants, participants);
 	set_state(&ms, MULTI_STOP_PREPARE);
 	int rc = __stop_cpus(participants, multi_cpu_stop, &ms, caller);
 	mutex_unlock(&stop_cpus_mutex);

@@ -3,6 +3,7 @@
  * crossing stop_two_cpus() pairs mixed with stop_machine(), exclusivity
  * during RUN, running-task migration under a storm, the watchdog.
  */
+#include <stdio.h>
 #include <string.h>
 #include "console.h"
 #include "mm.h"
@@ -619,6 +620,72 @@ static void catch_stall(const char *msg, size_t len, void *arg)
 		stall_reports++;
 }
 
+/* ---- the watchdog names a hart that never arrives ---- */
+
+static char prepare_report[200];
+static volatile int late_holding;
+
+static void catch_prepare(const char *msg, size_t len, void *arg)
+{
+	const char *s = strstr(msg, "stop_machine stall: state PREPARE");
+	if (s && !prepare_report[0])
+		strncpy(prepare_report, s, sizeof(prepare_report) - 1);
+}
+
+/* Keeps its hart's stopper out (preemption off) until the watchdog has
+ * named it, or for 2 s at most. */
+static int late_hart(void *arg)
+{
+	preempt_disable();
+	WRITE_ONCE(late_holding, 1);
+	uint64_t end = get_cycles() + (uint64_t)timebase_hz * 2;
+	while (!READ_ONCE(prepare_report[0]) && get_cycles() < end)
+		cpu_relax();
+	preempt_enable();
+	return 0;
+}
+
+static int nop_fn(void *arg)
+{
+	return 0;
+}
+
+static void stop_watchdog_names_hart_that_never_arrives(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	int late = cpumask_last(cpu_online_mask);
+	/* This thread stays off the late hart, which will not schedule. */
+	cpumask_t saved = current->cpus_allowed, elsewhere;
+	cpumask_copy(&elsewhere, cpu_online_mask);
+	cpumask_clear_cpu(late, &elsewhere);
+	ASSERT_EQ(t, set_cpus_allowed_ptr(current, &elsewhere), 0);
+	late_holding = 0;
+	memset(prepare_report, 0, sizeof(prepare_report));
+	struct task_struct *h = kthread_create_on_cpu(late_hart, NULL, late, "late/%u");
+	ASSERT_TRUE(t, h != NULL);
+	get_task_struct(h);
+	wake_up_process(h);
+	while (!READ_ONCE(late_holding))
+		msleep(1);
+
+	uint64_t saved_ticks = stop_watchdog_ticks;
+	stop_watchdog_ticks = ns_to_ticks(50 * 1000000ULL);
+	printk_set_hook(catch_prepare, NULL);
+	int rc = stop_machine(nop_fn, NULL, NULL); /* returns once the late hart arrives */
+	printk_set_hook(NULL, NULL);
+	stop_watchdog_ticks = saved_ticks;
+	kthread_reap(h);
+	set_cpus_allowed_ptr(current, &saved);
+	EXPECT_EQ(t, rc, 0);
+	/* "... not acked after N ms by: cpuA cpuB; fn ...": the late hart is
+	 * the highest numbered, so it ends the list. */
+	char want[16];
+	snprintf(want, sizeof(want), " cpu%d;", late);
+	ktest_log(t, "%s", prepare_report[0] ? prepare_report : "no PREPARE report");
+	EXPECT_TRUE(t, strstr(prepare_report, want) != NULL);
+}
+
 static int slow_fn(void *arg)
 {
 	udelay(*(int *)arg * 1000);
@@ -654,7 +721,8 @@ KTEST_SUITE(stop_api, KTEST_CASE(stop_one_cpu_preempts_fifo99_spinner),
 KTEST_SUITE(stop_machine, KTEST_CASE(stop_two_cpus_crossing_pairs_with_stop_machine),
 	    KTEST_CASE(stop_machine_is_exclusive_with_irqs_off),
 	    KTEST_CASE(stop_machine_runs_fn_on_mask_and_returns_errors),
-	    KTEST_CASE(stop_watchdog_reports_stall_then_recovers));
+	    KTEST_CASE(stop_watchdog_reports_stall_then_recovers),
+	    KTEST_CASE(stop_watchdog_names_hart_that_never_arrives));
 
 KTEST_SUITE(stop_users, KTEST_CASE(stop_migration_storm_keeps_tasks_on_their_masks),
 	    KTEST_CASE(stop_active_balance_pushes_running_task));
