@@ -748,7 +748,8 @@ static int active_load_balance_cpu_stop(void *data)
 static bool active_balance(struct rq *busiest, int this_cpu)
 {
 	bool start = false;
-	spin_lock(&busiest->lock);
+	if (!spin_trylock(&busiest->lock)) /* from the tick: never queue on it */
+		return false;
 	struct task_struct *curr = busiest->curr;
 	if (!busiest->active_balance && curr->sched_class == &fair_sched_class &&
 	    task_allowed_on(curr, this_cpu) && busiest->cfs.nr_running >= 2) {

@@ -68,6 +68,32 @@ void double_rq_lock(struct rq *a, struct rq *b)
 	}
 }
 
+/*
+ * For balancing, which is optional work: take this_rq's lock (spinning if
+ * need be) and busiest's only if it is free right now, in the same order
+ * as double_rq_lock(), so it cannot deadlock against it. Returns false,
+ * holding neither lock, when busiest's is taken. Why not just spin: on a
+ * host running many vCPUs on few cores, harts that all pick the same
+ * busiest hart from their ticks queue on its ticket lock with interrupts
+ * off, each handoff waits for the next waiter's vCPU to be scheduled, and
+ * the convoy can outgrow what drains (seen: SMP 32 hung for minutes).
+ * Interrupts must be off.
+ */
+bool double_rq_trylock_busiest(struct rq *this_rq, struct rq *busiest)
+{
+	if (this_rq->cpu < busiest->cpu) {
+		spin_lock(&this_rq->lock);
+		if (spin_trylock(&busiest->lock))
+			return true;
+		spin_unlock(&this_rq->lock);
+		return false;
+	}
+	if (!spin_trylock(&busiest->lock))
+		return false;
+	spin_lock(&this_rq->lock);
+	return true;
+}
+
 void double_rq_unlock(struct rq *a, struct rq *b)
 {
 	spin_unlock(&a->lock);

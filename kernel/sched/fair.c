@@ -217,9 +217,12 @@ static int balance_fair(struct rq *rq)
 	if (!busiest)
 		return 0;
 	spin_unlock(&rq->lock);
-	double_rq_lock(rq, busiest);
-	pull_fair_tasks(rq, busiest, 1);
-	spin_unlock(&busiest->lock);
+	if (double_rq_trylock_busiest(rq, busiest)) {
+		pull_fair_tasks(rq, busiest, 1);
+		spin_unlock(&busiest->lock);
+	} else {
+		spin_lock(&rq->lock); /* busiest is busy: not worth waiting for */
+	}
 	update_rq_clock(rq);
 	return 1;
 }
@@ -355,7 +358,8 @@ void sched_balance_tick(struct rq *rq)
 	struct rq *busiest = find_busiest_rq(rq->cpu);
 	if (!busiest)
 		return;
-	double_rq_lock(rq, busiest);
+	if (!double_rq_trylock_busiest(rq, busiest))
+		return; /* someone else is at it: try again next period */
 	int imbalance = ((int)busiest->cfs.nr_running - (int)rq->cfs.nr_running) / 2;
 	int moved = imbalance > 0 ? pull_fair_tasks(rq, busiest, imbalance) : 0;
 	double_rq_unlock(rq, busiest);

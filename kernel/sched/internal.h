@@ -116,6 +116,7 @@ void set_task_cpu(struct task_struct *p, int cpu);
 void check_preempt_curr(struct rq *rq, struct task_struct *p);
 void double_rq_lock(struct rq *a, struct rq *b);
 void double_rq_unlock(struct rq *a, struct rq *b);
+bool double_rq_trylock_busiest(struct rq *this_rq, struct rq *busiest);
 struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags);
 void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags);
 bool task_allowed_on(const struct task_struct *p, int cpu);
