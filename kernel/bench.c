@@ -10,6 +10,7 @@
  * shares. Throughput rows (stop_nowait_tput*) carry works per second in
  * the median column instead of nanoseconds, and say so with unit=ops_per_s.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "console.h"
@@ -35,28 +36,47 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void report_values(const char *name, int harts, uint64_t *v, int n, const char *unit)
+/* The median, p90, p99 and max of v[0..n) (sorted in place). */
+static void quantiles(uint64_t *v, int n, unsigned long q[4])
 {
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
+	q[0] = v[n / 2], q[1] = v[n * 90 / 100], q[2] = v[n * 99 / 100], q[3] = v[n - 1];
+}
+
+/* One table row and one BENCH line. ticks: the same quantiles in ticks of
+ * the time CSR, or NULL (throughput rows: unit says what the values are). */
+static void report_values(const char *name, int harts, uint64_t *v, int n, const char *unit,
+			  const unsigned long *ticks)
+{
+	unsigned long q[4];
 	if (n <= 0) {
 		pr_warn("bench: %s: no samples", name);
 		return;
 	}
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
-	uint64_t med = v[n / 2], p90 = v[n * 90 / 100], p99 = v[n * 99 / 100], mx = v[n - 1];
-	console_printf("  %-28s %5d %10lu %10lu %10lu %10lu %6d\n", name, harts, (unsigned long)med,
-		       (unsigned long)p90, (unsigned long)p99, (unsigned long)mx, n);
+	quantiles(v, n, q);
+	console_printf("  %-28s %5d %10lu %10lu %10lu %10lu %6d %8lu\n", name, harts, q[0], q[1],
+		       q[2], q[3], n, ticks ? ticks[0] : 0UL);
+	char extra[96] = "";
+	if (ticks)
+		snprintf(extra, sizeof(extra),
+			 " median_ticks=%lu p90_ticks=%lu p99_ticks=%lu max_ticks=%lu", ticks[0],
+			 ticks[1], ticks[2], ticks[3]);
+	else if (unit)
+		snprintf(extra, sizeof(extra), " unit=%s", unit);
 	console_printf("BENCH name=%s harts=%d median_ns=%lu p90_ns=%lu p99_ns=%lu max_ns=%lu "
-		       "n=%d%s%s\n",
-		       name, harts, (unsigned long)med, (unsigned long)p90, (unsigned long)p99,
-		       (unsigned long)mx, n, unit ? " unit=" : "", unit ? unit : "");
+		       "n=%d%s\n",
+		       name, harts, q[0], q[1], q[2], q[3], n, extra);
 }
 
-/* Samples are in ticks of the time CSR: convert, then report. */
+/* Samples are in ticks of the time CSR: report them in both units. */
 static void report(const char *name, int harts, int n)
 {
+	unsigned long ticks[4] = {0};
+	if (n > 0)
+		quantiles(samples, n, ticks);
 	for (int i = 0; i < n; i++)
 		samples[i] = ticks_to_ns(samples[i]);
-	report_values(name, harts, samples, n, NULL);
+	report_values(name, harts, samples, n, NULL, ticks);
 }
 
 static int two_harts(int *a, int *b)
@@ -70,10 +90,19 @@ static int two_harts(int *a, int *b)
 
 static volatile int pong_cpu = -1;
 static volatile int pong_seen;
+static cpumask_t bcast_mask; /* broadcast floor: who acks */
+static volatile int bcast_on;
+static int bcast_acks;
 
 static void bench_ipi(void)
 {
-	if (smp_processor_id() == pong_cpu) /* the pong side answers */
+	int cpu = smp_processor_id();
+	if (bcast_on) { /* the broadcast floor: ack in memory */
+		if (cpumask_test_cpu(cpu, &bcast_mask))
+			__atomic_fetch_add(&bcast_acks, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	if (cpu == pong_cpu) /* the pong side answers */
 		send_ipi(cpumask_first(cpu_online_mask), IPI_TEST);
 	else
 		pong_seen = 1;
@@ -115,7 +144,46 @@ static void bench_ipi_rtt(const char *name, enum ipi_path path)
 	report(name, 2, n);
 }
 
-/* ---- wake-up and context switch ---- */
+/*
+ * The floor under a rendezvous of N harts: one IPI to each of the other
+ * N-1 and an ack from each handler in shared memory, the way the stopper
+ * threads ack each state of multi_cpu_stop(). Handlers only, no threads.
+ */
+static int bcast_fn(void *arg)
+{
+	int others = *(int *)arg, n = 0;
+	for (int i = -20; i < iters; i++) {
+		__atomic_store_n(&bcast_acks, 0, __ATOMIC_RELAXED);
+		uint64_t t0 = get_cycles();
+		send_ipi_mask(&bcast_mask, IPI_TEST);
+		while (__atomic_load_n(&bcast_acks, __ATOMIC_ACQUIRE) < others)
+			cpu_relax();
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+	}
+	return n;
+}
+
+static void bench_ipi_bcast(const cpumask_t *harts_mask, int harts)
+{
+	int from = cpumask_first(harts_mask);
+	if (harts < 2)
+		return;
+	cpumask_copy(&bcast_mask, harts_mask);
+	cpumask_clear_cpu(from, &bcast_mask);
+	int others = harts - 1;
+	ipi_test_hook = bench_ipi;
+	bcast_on = 1;
+	struct task_struct *p = kthread_create_on_cpu(bcast_fn, &others, from, "bcast/%u");
+	get_task_struct(p);
+	sched_setscheduler(p, SCHED_FIFO, 50);
+	wake_up_process(p);
+	int n = kthread_wait_exit(p);
+	kthread_reap(p);
+	bcast_on = 0;
+	ipi_test_hook = NULL;
+	report("ipi_bcast_ack", harts, n);
+}
 
 struct ping {
 	struct completion go, back;
@@ -271,10 +339,12 @@ static void bench_nowait_tput(const char *name, bool spread)
 {
 	const int batch = 64;
 	struct cpu_stop_work *works = kzalloc(sizeof(*works) * batch);
-	int rounds = max(5, iters / batch), target = cpumask_last_online(), n = 0;
+	/* At least `iters` works in all (16 batches at the default 1000),
+	 * after two batches of warm-up. */
+	int rounds = max(16, (iters + batch - 1) / batch), target = cpumask_last_online(), n = 0;
 	if (!works)
 		return;
-	for (int r = 0; r < rounds; r++) {
+	for (int r = -2; r < rounds; r++) {
 		nowait_done = 0;
 		int cpu = cpumask_first(cpu_online_mask);
 		uint64_t t0 = get_cycles();
@@ -287,10 +357,11 @@ static void bench_nowait_tput(const char *name, bool spread)
 		while (nowait_done < batch)
 			cpu_relax();
 		uint64_t ns = ticks_to_ns(get_cycles() - t0);
-		samples[n++] = ns ? (uint64_t)batch * 1000000000ULL / ns : 0;
+		if (r >= 0)
+			samples[n++] = ns ? (uint64_t)batch * 1000000000ULL / ns : 0;
 	}
 	kfree(works);
-	report_values(name, spread ? num_online_cpus() : 1, samples, n, "ops_per_s");
+	report_values(name, spread ? num_online_cpus() : 1, samples, n, "ops_per_s", NULL);
 }
 
 static void bench_stop_two_cpus(void)
@@ -313,13 +384,14 @@ static void bench_stop_machine(void)
 	for (int harts = 1; harts <= online;
 	     harts = harts * 2 > online && harts < online ? online : harts * 2) {
 		cpumask_t mask;
-		int cpu, k = 0, n = 0, it = max(20, iters / harts);
+		int cpu, k = 0, n = 0, it = iters;
 		static struct stop_stats before[NR_CPUS];
 		struct stop_stats after;
 		cpumask_clear(&mask);
 		for_each_online_cpu(cpu)
 			if (k++ < harts)
 				cpumask_set_cpu(cpu, &mask);
+		bench_ipi_bcast(&mask, harts); /* its floor, first */
 		for_each_cpu(cpu, &mask)
 			stop_get_stats(cpu, &before[cpu]);
 		for (int i = -5; i < it; i++) {
@@ -425,8 +497,8 @@ void bench_run(int n)
 	set_cpus_allowed_ptr(current, cpu_online_mask);
 	console_printf("BENCH_START harts=%d iters=%d ipi=%s timebase_hz=%u\n", num_online_cpus(),
 		       iters, ipi_path_name(), timebase_hz);
-	console_printf("  %-28s %5s %10s %10s %10s %10s %6s\n", "name", "harts", "median_ns",
-		       "p90_ns", "p99_ns", "max_ns", "n");
+	console_printf("  %-28s %5s %10s %10s %10s %10s %6s %8s\n", "name", "harts", "median_ns",
+		       "p90_ns", "p99_ns", "max_ns", "n", "med_tick");
 	enum ipi_path direct = ipi_hw_direct_path();
 	enum ipi_path boot_path = ipi_path();
 	bench_ipi_rtt("ipi_rtt_sbi", IPI_PATH_SBI);

@@ -30,7 +30,14 @@ COLUMNS = ["name", "harts", "median_ns", "p90_ns", "p99_ns", "max_ns", "n"]
 # Always present (the direct path only where the machine has one).
 EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "wakeup_remote", "ctxsw", "stop_one_cpu_remote",
             "stop_one_cpu_remote_return", "stop_one_cpu_self", "stop_nowait_tput",
-            "stop_two_cpus", "stop_machine", "migrate_running"]
+            "stop_nowait_tput_spread", "stop_two_cpus", "stop_machine", "ipi_bcast_ack",
+            "migrate_running"]
+NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_direct", "wakeup_remote", "stop_one_cpu_remote",
+             "stop_one_cpu_remote_return", "stop_two_cpus", "ipi_bcast_ack", "migrate_running"}
+# Rows measured for N = 1, 2, 4, ... harts within one boot: harts is N.
+PER_N = {"stop_machine", "ipi_bcast_ack"}
+# Machines with a direct S-mode IPI path (ACLINT SSWI, IMSIC) also measure it.
+DIRECT_IRQ = {"aclint", "aia"}
 
 
 def run_boot(image, smp, irq, iters, icount, outdir):
@@ -46,8 +53,8 @@ def run_boot(image, smp, irq, iters, icount, outdir):
         if m:
             name, *nums = m.groups()
             row = dict(zip(COLUMNS, [name] + [int(x) for x in nums]))
-            if name != "stop_machine":
-                row["harts"] = smp  # the SMP of the boot; stop_machine rows keep N
+            if name not in PER_N:
+                row["harts"] = smp  # the SMP of the boot; per-N rows keep N
             rows.append(row)
         m = RE_STATES.match(line)
         if m:
@@ -125,11 +132,26 @@ def ratios(rows, smps):
             lines.append(f"SMP {smp}: stop_one_cpu (call->fn) / IPI round trip = {one / rtt:.2f}")
         if one and mig:
             lines.append(f"SMP {smp}: migration / stop_one_cpu = {mig / one:.2f}")
-        sm = med(rows, "stop_machine", smp)
-        if sm and rtt:
-            # A broadcast plus one ack round trip is the floor of a rendezvous.
-            lines.append(f"SMP {smp}: stop_machine({smp}) / (IPI broadcast + ack) = {sm / rtt:.2f}")
+        sm, floor = med(rows, "stop_machine", smp), med(rows, "ipi_bcast_ack", smp)
+        if sm and floor:
+            # IPIs to the other N-1 harts and their acks: the floor of a rendezvous.
+            lines.append(f"SMP {smp}: stop_machine({smp}) / (IPI broadcast + ack) = {sm / floor:.2f}")
     return lines
+
+
+def table(rows):
+    """The collected figures as one table (all boots), as the console shows them."""
+    out = [f"{'name':<28} {'harts':>5} {'median_us':>10} {'p90_us':>10} {'p99_us':>10} "
+           f"{'max_us':>10} {'n':>6}"]
+    for r in rows:
+        if "tput" in r["name"]:   # works per second, not ns
+            out.append(f"{r['name']:<28} {r['harts']:>5} {r['median_ns']:>10} {r['p90_ns']:>10} "
+                       f"{r['p99_ns']:>10} {r['max_ns']:>10} {r['n']:>6}  (works/s)")
+        else:
+            out.append(f"{r['name']:<28} {r['harts']:>5} {r['median_ns'] / 1e3:>10.1f} "
+                       f"{r['p90_ns'] / 1e3:>10.1f} {r['p99_ns'] / 1e3:>10.1f} "
+                       f"{r['max_ns'] / 1e3:>10.1f} {r['n']:>6}")
+    return out
 
 
 def main():
@@ -153,16 +175,20 @@ def main():
             failures.append(f"SMP {smp} boot did not finish the bench (see {log})")
         all_rows += rows
         all_states += [dict(s, smp=smp) for s in states]
-        for name in EXPECTED:
-            if smp < 2 and name in ("ipi_rtt_sbi", "ipi_rtt", "wakeup_remote",
-                                    "stop_one_cpu_remote", "stop_one_cpu_remote_return",
-                                    "stop_two_cpus", "migrate_running"):
+        expected = EXPECTED + (["ipi_rtt_direct"] if args.irq in DIRECT_IRQ else [])
+        for name in expected:
+            if smp < 2 and name in NEEDS_TWO:
                 continue
             got = [r for r in rows if r["name"] == name]
             if not got:
                 failures.append(f"SMP {smp}: {name} missing")
             elif any(r["median_ns"] <= 0 or r["n"] <= 0 for r in got):
                 failures.append(f"SMP {smp}: {name} not positive")
+        # Every stop_machine(N) row comes with its per-state times.
+        sm_ns = sorted(r["harts"] for r in rows if r["name"] == "stop_machine")
+        if sorted(s["harts"] for s in states) != sm_ns:
+            failures.append(f"SMP {smp}: BENCH_STATES for N={sorted(s['harts'] for s in states)}"
+                            f", stop_machine rows for N={sm_ns}")
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
@@ -181,6 +207,8 @@ def main():
         big = max(smps)
         if plots(out, [r for r in all_rows], [s for s in all_states if s["smp"] == big]):
             print(f"bench: plots -> {out}/stop_machine.png, {out}/latency.png")
+        for line in table(all_rows):
+            print(line)
         for line in ratios(all_rows, smps):
             print("ratio:", line)
     for f in failures:
