@@ -20,6 +20,7 @@
 #define SBI_EXT_HSM		  0x48534D
 #define SBI_EXT_SRST		  0x53525354
 #define SBI_EXT_DBCN		  0x4442434E
+#define SBI_DBCN_WRITE_BYTE	  2
 
 #define SBI_SUCCESS		  0
 #define SBI_ERR_FAILED		  -1
@@ -61,7 +62,7 @@ const char *sbi_impl_name(void);
 unsigned long sbi_spec_version(void), sbi_impl_version(void), sbi_impl_id(void);
 bool sbi_has(unsigned long ext);
 
-void sbi_console_putchar(int c); /* legacy EID 1: works before anything else */
+void sbi_console_putchar(int c); /* DBCN if probed, else legacy EID 1 (works first) */
 int sbi_set_timer(uint64_t stime_abs);
 int sbi_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long base, unsigned long start,

@@ -118,9 +118,19 @@ const char *sbi_impl_name(void)
 	return sbi.impl_id < ARRAY_SIZE(names) ? names[sbi.impl_id] : "unknown";
 }
 
+/*
+ * DBCN (SBI 2.0) write_byte once probing found it, the legacy call before
+ * that and on firmware without it (OpenSBI 1.1 has no DBCN, so this path
+ * is untested here). write_byte, not write: write takes a physical buffer
+ * address, and a caller's buffer may sit on a stack mapped elsewhere.
+ */
 void sbi_console_putchar(int c)
 {
-	sbi_ecall(SBI_EXT_LEGACY_PUTCHAR, 0, (unsigned long)c, 0, 0, 0, 0, 0);
+	if (sbi.dbcn)
+		sbi_ecall(SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, (unsigned long)(unsigned char)c, 0, 0,
+			  0, 0, 0);
+	else
+		sbi_ecall(SBI_EXT_LEGACY_PUTCHAR, 0, (unsigned long)c, 0, 0, 0, 0, 0);
 }
 
 int sbi_set_timer(uint64_t stime_abs)
