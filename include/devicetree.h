@@ -19,6 +19,7 @@
 
 #define DT_MAX_MEM	8   /* /memory reg ranges kept */
 #define DT_MAX_RESV	16  /* /memreserve/ + /reserved-memory children */
+#define DT_MAX_SYSCON	8   /* "syscon" nodes remembered for regmap phandles */
 #define DT_MAX_CPUS	512 /* QEMU virt's limit; the kernel uses NR_CPUS */
 #define DT_ISA_LEN	128 /* riscv,isa string, truncated */
 #define DT_BOOTARGS_LEN 256
@@ -49,6 +50,7 @@ struct dt_cpu {
 enum dt_poweroff_kind {
 	DT_POWEROFF_NONE = 0,
 	DT_POWEROFF_SIFIVE_TEST, /* compatible "sifive,test0"/"sifive,test1" */
+	DT_POWEROFF_SYSCON,	 /* "syscon-poweroff": write value to its regmap + offset */
 };
 
 struct dt_info {
@@ -95,9 +97,12 @@ struct dt_info {
 	} aplic_s; /* "riscv,aplic" node without riscv,children
 		      (the S-level domain) */
 
+	/* sifive,test is preferred (it can exit QEMU with a failure status);
+	 * syscon-poweroff, which only powers off, when there is no test device. */
 	struct {
 		enum dt_poweroff_kind kind;
-		uint64_t base;
+		uint64_t base;	/* register to write */
+		uint32_t value; /* SYSCON: what to write there */
 	} poweroff;
 
 	uint32_t dtb_size;		/* header totalsize */

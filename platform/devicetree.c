@@ -48,6 +48,13 @@ struct parser {
 	int stdout_node;		    /* node named by /chosen stdout-path */
 	bool uart_is_stdout;		    /* out->uart came from stdout_node */
 	int plic, sswi, imsic;		    /* selected controllers, for map_harts() */
+	/* "syscon" nodes seen, by phandle, for a syscon-poweroff's regmap. */
+	struct {
+		uint32_t phandle;
+		uint64_t base;
+	} syscon[DT_MAX_SYSCON];
+	int nsyscon;
+	int syscon_poweroff; /* the first enabled syscon-poweroff node, or FDT_NONE */
 };
 
 enum hart_index {
@@ -466,6 +473,20 @@ static int visit_device(struct parser *p, int node, int depth)
 		o->aplic_s.present = true;
 		return read_cell(p, node, "riscv,num-sources", 0, &o->aplic_s.num_sources);
 	}
+	if (fdt_is_compatible(f, node, "syscon") && p->nsyscon < DT_MAX_SYSCON &&
+	    fdt_phandle(f, node)) {
+		uint64_t base, size;
+
+		rc = dev_reg(p, node, depth, &base, &size);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			p->syscon[p->nsyscon].phandle = fdt_phandle(f, node);
+			p->syscon[p->nsyscon++].base = base;
+		}
+	}
+	if (p->syscon_poweroff == FDT_NONE && fdt_is_compatible(f, node, "syscon-poweroff"))
+		p->syscon_poweroff = node;
 	if (o->poweroff.kind == DT_POWEROFF_NONE &&
 	    compatible_any(f, node, "sifive,test0", "sifive,test1")) {
 		uint64_t size;
@@ -595,6 +616,38 @@ static int map_harts(struct parser *p, int node, uint32_t irq, enum hart_index w
 	return rc;
 }
 
+/*
+ * A syscon-poweroff node powers off by writing `value` at `offset` into
+ * the syscon its `regmap` phandle names. Used only when there is no
+ * sifive,test device. A node without regmap or value, or naming no known
+ * syscon, is a malformed tree: refuse it rather than guess.
+ */
+static int resolve_syscon_poweroff(struct parser *p)
+{
+	const struct fdt *f = &p->f;
+	int node = p->syscon_poweroff;
+	uint32_t regmap, offset = 0, value;
+
+	if (node == FDT_NONE || p->out->poweroff.kind != DT_POWEROFF_NONE)
+		return 0;
+	if (!fdt_getprop_u32(f, node, "regmap", &regmap) ||
+	    !fdt_getprop_u32(f, node, "value", &value))
+		return fail(p, EINVAL, "dtb: %s: syscon-poweroff without regmap or value",
+			    name_of(p, node));
+	if (fdt_getprop(f, node, "offset", NULL) && !fdt_getprop_u32(f, node, "offset", &offset))
+		return fail(p, EINVAL, "dtb: %s: bad offset", name_of(p, node));
+	for (int i = 0; i < p->nsyscon; i++) {
+		if (p->syscon[i].phandle == regmap) {
+			p->out->poweroff.kind = DT_POWEROFF_SYSCON;
+			p->out->poweroff.base = p->syscon[i].base + offset;
+			p->out->poweroff.value = value;
+			return 0;
+		}
+	}
+	return fail(p, EINVAL, "dtb: %s: regmap 0x%x names no syscon with a reg", name_of(p, node),
+		    regmap);
+}
+
 static int parse(struct parser *p)
 {
 	struct dt_info *o = p->out;
@@ -614,7 +667,9 @@ static int parse(struct parser *p)
 		return fail(p, EINVAL, "dtb: no cpu nodes under /cpus");
 	if (o->nmem == 0)
 		return fail(p, EINVAL, "dtb: no memory node");
-	rc = map_harts(p, p->plic, IRQ_S_EXT, IDX_PLIC_S_CTX);
+	rc = resolve_syscon_poweroff(p);
+	if (!rc)
+		rc = map_harts(p, p->plic, IRQ_S_EXT, IDX_PLIC_S_CTX);
 	if (!rc)
 		rc = map_harts(p, p->sswi, IRQ_S_SOFT, IDX_SSWI);
 	if (!rc)
@@ -639,7 +694,7 @@ int dt_parse(const void *blob, size_t bufsize, struct dt_info *out, char *err, s
 	p.err = err;
 	p.errlen = errlen;
 	p.cpus = p.reserved = p.stdout_node = FDT_NONE;
-	p.plic = p.sswi = p.imsic = FDT_NONE;
+	p.plic = p.sswi = p.imsic = p.syscon_poweroff = FDT_NONE;
 
 	rc = fdt_check(&p.f, blob, bufsize, DT_MAX_BLOB, err, errlen);
 	if (!rc)

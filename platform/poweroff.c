@@ -28,6 +28,8 @@ void platform_poweroff(int status)
 	uint32_t v = status ? ((uint32_t)status << 16) | TEST_FAIL : TEST_PASS;
 	if (dt.poweroff.kind == DT_POWEROFF_SIFIVE_TEST)
 		writel(v, (uintptr_t)dt.poweroff.base);
+	else if (dt.poweroff.kind == DT_POWEROFF_SYSCON && !status)
+		writel(dt.poweroff.value, (uintptr_t)dt.poweroff.base); /* can only say "off" */
 	else if (dt.ncpus == 0 && csr_read(satp) == 0 &&
 		 sbi_ecall(SBI_EXT_BASE, 4, 0, 0, 0, 0, 0, 0).value == 0)
 		writel(v, QEMU_VIRT_TEST_BASE);

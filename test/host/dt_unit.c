@@ -396,6 +396,74 @@ static void test_aia(void)
 
 /* ---- capacity limits ---- */
 
+/* ---- syscon-poweroff: used when there is no sifive,test ---- */
+
+/* which: 0 a good tree; 1 no value; 2 regmap naming no syscon; 3 with a
+ * sifive,test too (preferred). */
+static uint8_t *build_syscon(size_t *size, int which)
+{
+	struct fb b = {0};
+
+	fb_root(&b);
+	fb_begin(&b, "soc");
+	fb_prop_u32(&b, "#address-cells", 2);
+	fb_prop_u32(&b, "#size-cells", 2);
+	fb_prop_empty(&b, "ranges");
+	fb_begin(&b, "poweroff"); /* before its regmap target: resolved after the walk */
+	fb_prop_str(&b, "compatible", "syscon-poweroff");
+	fb_prop_u32(&b, "regmap", which == 2 ? 0x77 : 0x42);
+	fb_prop_u32(&b, "offset", 0x8);
+	if (which != 1)
+		fb_prop_u32(&b, "value", 0x5555);
+	fb_end(&b);
+	fb_begin(&b, "syscon@200000");
+	fb_prop_str(&b, "compatible", "syscon");
+	fb_prop_u32(&b, "phandle", 0x42);
+	fb_prop_cells(&b, "reg", 4, (const uint32_t[]){0, 0x200000, 0, 0x1000});
+	fb_end(&b);
+	if (which == 3) {
+		fb_begin(&b, "test@100000");
+		fb_prop_str(&b, "compatible", "sifive,test0");
+		fb_prop_cells(&b, "reg", 4, (const uint32_t[]){0, 0x100000, 0, 0x1000});
+		fb_end(&b);
+	}
+	fb_end(&b);
+	fb_cpus(&b, 1);
+	fb_memory(&b, 0x80000000, 0x10000000);
+	fb_end(&b);
+	return fb_finish(&b, size);
+}
+
+static void test_syscon_poweroff(void)
+{
+	size_t size;
+	uint8_t *blob = build_syscon(&size, 0);
+
+	if (parse(blob, size, "syscon-poweroff tree") == 0) {
+		eq_int("poweroff kind syscon", info.poweroff.kind, DT_POWEROFF_SYSCON);
+		eq_u64("poweroff base = regmap reg + offset", info.poweroff.base, 0x200008);
+		eq_u64("poweroff value", info.poweroff.value, 0x5555);
+	}
+	free(blob);
+	blob = build_syscon(&size, 3);
+	if (parse(blob, size, "syscon-poweroff beside a sifive,test") == 0) {
+		eq_int("sifive,test preferred", info.poweroff.kind, DT_POWEROFF_SIFIVE_TEST);
+		eq_u64("its base", info.poweroff.base, 0x100000);
+	}
+	free(blob);
+	for (int which = 1; which <= 2; which++) {
+		char err[128] = "";
+		blob = build_syscon(&size, which);
+		int rc = dt_parse(blob, size, &info, err, sizeof(err));
+		eq_int(which == 1 ? "syscon-poweroff without value refused"
+				  : "regmap naming no syscon refused",
+		       rc < 0, 1);
+		eq_int("and says why",
+		       strstr(err, "syscon") != NULL || strstr(err, "regmap") != NULL, 1);
+		free(blob);
+	}
+}
+
 static void test_limits(void)
 {
 	struct fb b = {0};
@@ -505,6 +573,7 @@ int main(void)
 	test_isa();
 	test_rich();
 	test_aia();
+	test_syscon_poweroff();
 	test_limits();
 	test_fdt_api();
 	printf("# dt_unit: %d checks, %d failed\n", nchecks, nfailed);

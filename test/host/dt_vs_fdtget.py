@@ -480,6 +480,16 @@ def expected(dtb):
     test = first(lambda n: {"sifive,test0", "sifive,test1"} & set(compat(n)))
     e["poweroff.kind"] = "sifive_test" if test else "none"
     e["poweroff.base"] = hexs(reg_of(test)[0][0] if test else 0)
+    e["poweroff.value"] = hexs(0)
+    sysoff = first(lambda n: "syscon-poweroff" in compat(n))
+    if not test and sysoff:
+        # regmap names a "syscon" node by phandle; write value at its reg + offset.
+        ph = cell_or(sysoff, "regmap", 0)
+        target = first(lambda n: "syscon" in compat(n) and cell_or(n, "phandle", -1) == ph)
+        if target:
+            e["poweroff.kind"] = "syscon"
+            e["poweroff.base"] = hexs(reg_of(target)[0][0] + cell_or(sysoff, "offset", 0))
+            e["poweroff.value"] = hexs(cell_or(sysoff, "value", 0))
     e["bootargs"] = (s[("/chosen", "bootargs")] or "")[:BOOTARGS_LEN - 1]
     return e
 

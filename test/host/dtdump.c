@@ -84,9 +84,11 @@ static void dump(const struct dt_info *d)
 	printf("imsic_s.ipi_id=%u\n", d->imsic_s.ipi_id);
 	dev("aplic_s", d->aplic_s.present, d->aplic_s.base, d->aplic_s.size);
 	printf("aplic_s.num_sources=%u\n", d->aplic_s.num_sources);
-	printf("poweroff.kind=%s\n",
-	       d->poweroff.kind == DT_POWEROFF_SIFIVE_TEST ? "sifive_test" : "none");
+	printf("poweroff.kind=%s\n", d->poweroff.kind == DT_POWEROFF_SIFIVE_TEST ? "sifive_test"
+				     : d->poweroff.kind == DT_POWEROFF_SYSCON	 ? "syscon"
+										 : "none");
 	printf("poweroff.base=0x%llx\n", (unsigned long long)d->poweroff.base);
+	printf("poweroff.value=0x%x\n", (unsigned)d->poweroff.value);
 	printf("bootargs=%s\n", d->bootargs);
 }
 
