@@ -151,6 +151,11 @@ PANIC_END = "---[ end Kernel panic"
 HANG_MARK = "# ktest hang report: "
 HANG_END = "# ktest hang report end"
 RE_ANY_RESULT = re.compile(r"^\s*(not )?ok \d+")
+# The printk suite's lines as the UART carried them (test/ktest/printk_test.c):
+# "[ts] cpuX/hY <6> pk c=C n=N" and 40 times the letter 'a' + (7C + N) % 26.
+# The kernel checks what printk formatted; this checks what reached the
+# console, so two harts' bytes mixed on the wire fail the run.
+RE_PK = re.compile(r"^\[\s*\d+\.\d{6}\] cpu\d+/h\d+ <6> pk c=(\d+) n=(\d+) ([a-z]{40})$")
 MAX_HANG_LINES = 400
 
 
@@ -193,6 +198,7 @@ class ParsedLog:
     frames: List[Tuple[int, str]] = dataclasses.field(default_factory=list)
     warnings: List[str] = dataclasses.field(default_factory=list)
     hang_report: List[str] = dataclasses.field(default_factory=list)  # the last one
+    garbled: List[str] = dataclasses.field(default_factory=list)  # printk suite lines
 
     def cases(self):
         """(suite, case) pairs for every case result, in log order."""
@@ -271,6 +277,10 @@ class _LogParser:
                 out.boot_hart = int(m.group(1))
         if "WARNING:" in line:
             out.warnings.append(line)
+        if "pk c=" in line:
+            m = RE_PK.match(line.strip())
+            if not m or m.group(3) != chr(ord("a") + (7 * int(m.group(1)) + int(m.group(2))) % 26) * 40:
+                out.garbled.append(line)
         if HANG_MARK in line:
             out.hang_report = [line.strip()]
             self.in_hang = True
@@ -734,6 +744,9 @@ def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool =
             meaning = {EXIT_FAIL: " (kernel says tests failed)",
                        EXIT_PANIC: " (kernel panic)"}.get(code, "")
             problems.append(f"exit status {code}{meaning}")
+    if log.garbled:
+        problems.append(f"{len(log.garbled)} printk line(s) garbled on the console, e.g. "
+                        f"{log.garbled[0].strip()[:100]!r}")
     if fail_on_warn and log.warnings:
         problems.append(f"{len(log.warnings)} kernel warning(s) (--fail-on-warn)")
     return Verdict(passed=not problems, problems=problems)

@@ -371,6 +371,17 @@ class RunTests(TempDirCase):
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 0", addr2line=str(fake))
         self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
 
+    def test_garbled_printk_lines_fail(self):
+        good = "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 40   # 'a' + (7 + 2) % 26
+        _, v = verdict(good + "\n" + PASSING_LOG)
+        self.assertTrue(v.passed, v.problems)
+        for bad in ("[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 20 + "[    1.0",
+                    "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 39 + "k",
+                    "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 40 + "x"):
+            _, v = verdict(bad + "\n" + PASSING_LOG)
+            self.assertFalse(v.passed, bad)
+            self.assertIn("garbled", v.reason)
+
     def test_parse_hart_registers(self):
         text = ("\nCPU#0\n V      =   0\n pc       00000000802082a8\n"
                 " mstatus  8000000a000061a2\n"
