@@ -151,6 +151,10 @@ PANIC_END = "---[ end Kernel panic"
 HANG_MARK = "# ktest hang report: "
 HANG_END = "# ktest hang report end"
 RE_ANY_RESULT = re.compile(r"^\s*(not )?ok \d+")
+# The boot's hart table (kernel/smp.c): "  hart  cpu  state ..." then a row
+# per hart listed in the DT: hart id, logical cpu (or -), state.
+RE_HART_HEADER = re.compile(r"^\s*hart\s+cpu\s+state\b")
+RE_HART_ROW = re.compile(r"^\s+(\d+)\s+(\d+|-)\s+(\S+)")
 # The printk suite's lines as the UART carried them (test/ktest/printk_test.c):
 # "[ts] cpuX/hY <6> pk c=C n=N" and 40 times the letter 'a' + (7C + N) % 26.
 # The kernel checks what printk formatted; this checks what reached the
@@ -199,6 +203,8 @@ class ParsedLog:
     warnings: List[str] = dataclasses.field(default_factory=list)
     hang_report: List[str] = dataclasses.field(default_factory=list)  # the last one
     garbled: List[str] = dataclasses.field(default_factory=list)  # printk suite lines
+    # The boot's hart table: (hart id, cpu or None, state), None if not printed.
+    hart_table: Optional[List[Tuple[int, Optional[int], str]]] = None
 
     def cases(self):
         """(suite, case) pairs for every case result, in log order."""
@@ -263,6 +269,7 @@ class _LogParser:
         self.pending_diag: List[str] = []
         self.in_panic = False
         self.in_hang = False
+        self.in_table = False
 
     def feed(self, line: str) -> None:
         self._console(line)
@@ -277,6 +284,18 @@ class _LogParser:
                 out.boot_hart = int(m.group(1))
         if "WARNING:" in line:
             out.warnings.append(line)
+        if RE_HART_HEADER.match(line):
+            out.hart_table = []
+            self.in_table = True
+            return
+        if self.in_table:
+            m = RE_HART_ROW.match(line)
+            if m:
+                out.hart_table.append((int(m.group(1)),
+                                       None if m.group(2) == "-" else int(m.group(2)),
+                                       m.group(3)))
+                return
+            self.in_table = False
         if "pk c=" in line:
             m = RE_PK.match(line.strip())
             if not m or m.group(3) != chr(ord("a") + (7 * int(m.group(1)) + int(m.group(2))) % 26) * 40:
@@ -685,7 +704,27 @@ def _case_label(suite: Suite, case: Result) -> str:
     return f"{suite.name or '?'}.{case.name or '#' + str(case.number)}"
 
 
-def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool = False) -> Verdict:
+def check_hart_table(log: ParsedLog, smp: int) -> List[str]:
+    """QEMU virt lists harts 0..smp-1: each must be in the table, online, and
+    the boot hart (whichever the lottery chose) must be CPU 0."""
+    if log.hart_table is None:
+        return ["no hart table in the boot output"]
+    problems = []
+    harts = sorted(h for h, _, _ in log.hart_table)
+    if harts != list(range(smp)):
+        problems.append(f"hart table lists harts {harts[:8]}{'...' if len(harts) > 8 else ''}"
+                        f", want 0..{smp - 1}")
+    offline = [h for h, _, state in log.hart_table if state != "online"]
+    if offline:
+        problems.append(f"harts not online: {offline[:8]}")
+    cpu0 = [h for h, cpu, _ in log.hart_table if cpu == 0]
+    if log.boot_hart is not None and cpu0 != [log.boot_hart]:
+        problems.append(f"CPU 0 is hart {cpu0}, but hart {log.boot_hart} booted")
+    return problems
+
+
+def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool = False,
+          expect_harts: Optional[int] = None) -> Verdict:
     """Apply the PASS rules to a parsed log and the way QEMU ended.
 
     PASS only if QEMU exited by itself with 0 in time, KTAP was complete and
@@ -744,6 +783,8 @@ def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool =
             meaning = {EXIT_FAIL: " (kernel says tests failed)",
                        EXIT_PANIC: " (kernel panic)"}.get(code, "")
             problems.append(f"exit status {code}{meaning}")
+    if expect_harts is not None and log.ktap_seen:
+        problems += check_hart_table(log, expect_harts)
     if log.garbled:
         problems.append(f"{len(log.garbled)} printk line(s) garbled on the console, e.g. "
                         f"{log.garbled[0].strip()[:100]!r}")
@@ -809,7 +850,9 @@ def run_config(config: Config, image: str, log_dir: Path = DEFAULT_LOG_DIR, *,
             shutil.rmtree(qmp_dir, ignore_errors=True)
     text = log_path.read_bytes().decode("utf-8", "replace")
     log = parse_log(text)
-    verdict = judge(log, outcome, timeout, fail_on_warn)
+    # A real boot must list every hart (canned runs in the self-test have no table).
+    verdict = judge(log, outcome, timeout, fail_on_warn,
+                    expect_harts=config.smp if cmd is None else None)
     backtrace = []
     if log.frames:
         symbols = symbolise([addr for _, addr in log.frames], image, addr2line)

@@ -371,6 +371,23 @@ class RunTests(TempDirCase):
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 0", addr2line=str(fake))
         self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
 
+    def test_hart_table(self):
+        table = ("[    0.1] cpu0/h2 <6> smp: boot hart 2; DT at 0x8fe00000\n"
+                 "  hart  cpu  state           timer  ipi          isa\n"
+                 "     0    1  online          sstc   SBI          rv64imafdch\n"
+                 "     1    2  online          sstc   SBI          rv64imafdch\n"
+                 "     2    0  online          sstc   SBI          rv64imafdch\n"
+                 "[    0.2] cpu0/h2 <6> stop: 3 stoppers\n")
+        log = qemu.parse_log(table)
+        self.assertEqual(qemu.check_hart_table(log, 3), [])
+        self.assertIn("want 0..3", qemu.check_hart_table(log, 4)[0])
+        log = qemu.parse_log(table.replace("1    2  online", "1    -  no-answer"))
+        self.assertEqual(qemu.check_hart_table(log, 3), ["harts not online: [1]"])
+        log = qemu.parse_log(table.replace("boot hart 2", "boot hart 1"))
+        self.assertIn("CPU 0 is hart [2], but hart 1 booted", qemu.check_hart_table(log, 3))
+        self.assertEqual(qemu.check_hart_table(qemu.parse_log("no table\n"), 3),
+                         ["no hart table in the boot output"])
+
     def test_garbled_printk_lines_fail(self):
         good = "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 40   # 'a' + (7 + 2) % 26
         _, v = verdict(good + "\n" + PASSING_LOG)
