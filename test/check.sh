@@ -13,7 +13,8 @@
 #   7. the test image over the QEMU matrix   (test/matrix.py)
 # The last line is "N passed, N failed" over all of them; the exit
 # status is non-zero if anything failed. ONLY=SMP=4,FW=jump,IRQ=aia
-# runs one configuration of the matrix.
+# (what make test SMP=4 FW=jump IRQ=aia sets) runs that one configuration
+# of the matrix and nothing else.
 set -u
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-python3}
@@ -31,6 +32,12 @@ add_counts() {
 }
 
 mkdir -p "$BUILD/test"
+if [ -n "${ONLY:-}" ]; then
+	echo "== one configuration ($ONLY); plain 'make test' runs every check"
+	# shellcheck disable=SC2086
+	exec $PYTHON test/matrix.py --image "$BUILD/hartstop-test.elf" \
+		--log-dir "$BUILD/test/logs" --only "$ONLY" ${APPEND:+--append "$APPEND"}
+fi
 echo "== lint"
 if make --no-print-directory lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
