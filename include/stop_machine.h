@@ -81,6 +81,7 @@ struct stop_stats {
 	uint64_t fn_ticks;		     /* time inside stop fns */
 	unsigned long rendezvous;	     /* multi-stop participations */
 	unsigned long stalls;		     /* watchdog reports */
+	unsigned long migrations;	     /* tasks migration_cpu_stop moved off this hart */
 	uint64_t state_ticks[MULTI_STOP_NR]; /* time spent in each state, summed */
 };
 void stop_get_stats(int cpu, struct stop_stats *st);

@@ -550,14 +550,11 @@ static int cpu_stopper_thread(void *data)
 }
 
 /* From each hart's tick: name a stop work that runs too long. */
-static void stop_tick_check(void)
+static void stop_tick_check(bool stray)
 {
 	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
 	cpu_stop_fn_t fn = READ_ONCE(stopper->fn);
-	struct task_struct *curr = current;
-	/* A task seen off its allowed harts with no move pending is a bug. */
-	if (!cpumask_test_cpu(smp_processor_id(), &curr->cpus_allowed) &&
-	    !READ_ONCE(curr->migration_pending) && curr->sched_class == &fair_sched_class)
+	if (stray) /* the tick saw a task off its mask with no move pending */
 		__atomic_fetch_add(&affinity_violations, 1, __ATOMIC_RELAXED);
 	if (!fn || stopper->reported || fn == multi_cpu_stop)
 		return;
@@ -600,14 +597,15 @@ void stop_get_stats(int cpu, struct stop_stats *st)
 void stop_stats(void)
 {
 	int cpu;
-	console_printf("  cpu   works   fn_us  rendezvous stalls  prepare_us disable_us  run_us  "
-		       "exit_us\n");
+	console_printf("  cpu   works   fn_us  rendezvous stalls  moved  prepare_us disable_us  "
+		       "run_us  exit_us\n");
 	for_each_online_cpu(cpu) {
 		struct stop_stats st;
 		stop_get_stats(cpu, &st);
 		console_printf(
-			"  %3d %7lu %7lu %11lu %6lu %11lu %10lu %7lu %8lu\n", cpu, st.works,
+			"  %3d %7lu %7lu %11lu %6lu %6lu %11lu %10lu %7lu %8lu\n", cpu, st.works,
 			(unsigned long)(ticks_to_ns(st.fn_ticks) / 1000), st.rendezvous, st.stalls,
+			st.migrations,
 			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_PREPARE]) / 1000),
 			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_DISABLE_IRQ]) / 1000),
 			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_RUN]) / 1000),
@@ -647,6 +645,7 @@ static int migration_cpu_stop(void *data)
 			int dest = select_fallback_rq(p);
 			if (task_on_rq_queued(p)) {
 				update_rq_clock(rq);
+				this_cpu(cpu_stopper).stats.migrations++;
 				rq = move_queued_task(rq, p, dest);
 			} else {
 				set_task_cpu(p, dest); /* asleep: it wakes there */
@@ -766,7 +765,7 @@ static bool active_balance(struct rq *busiest, int this_cpu)
 
 /* ---- boot ---- */
 
-extern void (*stop_tick_hook)(void);
+extern void (*stop_tick_hook)(bool stray);
 extern int (*migrate_running_task_hook)(struct rq *rq, struct task_struct *p, unsigned long flags,
 					int dest_cpu);
 

@@ -401,17 +401,24 @@ void yield(void)
 
 /* ---- the tick ---- */
 
-void (*stop_tick_hook)(void); /* the stopper's watchdog (stop_machine.c) */
+/* The stopper's watchdog (stop_machine.c); stray: see scheduler_tick(). */
+void (*stop_tick_hook)(bool stray);
 
 static void scheduler_tick(void)
 {
 	struct rq *rq = this_rq();
+	struct task_struct *curr = rq->curr;
 	spin_lock(&rq->lock);
 	update_rq_clock(rq);
-	rq->curr->sched_class->task_tick(rq, rq->curr);
+	curr->sched_class->task_tick(rq, curr);
+	/* A fair task running off its allowed harts with no move pending is
+	 * a bug. Sampled under rq->lock: set_cpus_allowed_ptr() changes the
+	 * mask and marks the move pending in one section under this lock. */
+	bool stray = curr->sched_class == &fair_sched_class &&
+		     !cpumask_test_cpu(rq->cpu, &curr->cpus_allowed) && !curr->migration_pending;
 	spin_unlock(&rq->lock);
 	if (stop_tick_hook)
-		stop_tick_hook();
+		stop_tick_hook(stray);
 	sched_balance_tick(rq);
 }
 
