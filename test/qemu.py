@@ -483,7 +483,7 @@ class HartState:
 class Qmp:
     """A minimal QMP client: enough to run human-monitor commands."""
 
-    def __init__(self, path: str, timeout: float = 10.0):
+    def __init__(self, path: str, timeout: float = 30.0):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path)
@@ -534,7 +534,7 @@ def parse_hart_registers(text: str) -> List[Tuple[int, dict]]:
     return out
 
 
-def read_harts(qmp_path: str, budget: float = 30.0) -> List[HartState]:
+def read_harts(qmp_path: str, budget: float = 60.0) -> List[HartState]:
     """Every hart's pc, ra and frame-pointer chain, read from a live QEMU.
 
     The walk reads guest memory with `xp` (the kernel maps itself 1:1), so
