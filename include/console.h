@@ -28,7 +28,8 @@ __printf(1, 2) void console_printf(const char *fmt, ...);
 
 /*
  * A test may watch everything printk emits: the hook runs under the
- * console lock, with interrupts off, once per line (without prefix).
+ * console lock, with interrupts off, once per line. msg is the message
+ * alone (no prefix, no newline), NUL-terminated, len bytes long.
  */
 typedef void (*printk_hook_t)(const char *msg, size_t len, void *arg);
 void printk_set_hook(printk_hook_t fn, void *arg);

@@ -91,10 +91,14 @@ int vprintk(int level, const char *fmt, va_list ap)
 	while (total > (size_t)pre && buf[total - 1] == '\n')
 		total--;
 	buf[total++] = '\n';
+	buf[total] = '\0'; /* total <= sizeof(buf) - 1: the hook gets a C string */
 
 	unsigned long flags = console_lock_irqsave();
-	if (printk_hook)
+	if (printk_hook) { /* the message alone: no prefix, no newline */
+		buf[total - 1] = '\0';
 		printk_hook(buf + pre, total - (size_t)pre - 1, printk_hook_arg);
+		buf[total - 1] = '\n';
+	}
 	if (level <= console_loglevel) {
 		if (client)
 			client->hide(); /* a half-typed line must not be garbled */

@@ -101,6 +101,21 @@ static int nested_call(void *arg)
 	return stop_one_cpu(smp_processor_id(), report_target, arg);
 }
 
+/* The warnings misuse must print, by the context each names. */
+static int warned_irqs, warned_preempt, warned_nested;
+
+static void catch_deadlock_warning(const char *msg, size_t len, void *arg)
+{
+	if (!strstr(msg, "WARNING: ") || !strstr(msg, "would deadlock, refused with -EDEADLK"))
+		return;
+	if (strstr(msg, "called with interrupts disabled by 0x"))
+		warned_irqs++;
+	else if (strstr(msg, "called with preemption disabled by 0x"))
+		warned_preempt++;
+	else if (strstr(msg, "called from a stop fn by 0x"))
+		warned_nested++;
+}
+
 static void stop_misuse_is_refused_not_hung(struct ktest *t)
 {
 	int seen[NR_CPUS];
@@ -118,6 +133,8 @@ static void stop_misuse_is_refused_not_hung(struct ktest *t)
 	EXPECT_EQ(t, stop_machine(report_target, seen, &empty), -EINVAL);
 	EXPECT_EQ(t, stop_cpus(&empty, report_target, seen), -EINVAL);
 	EXPECT_EQ(t, stop_two_cpus(0, 0, report_target, seen), -EINVAL);
+	warned_irqs = warned_preempt = warned_nested = 0;
+	printk_set_hook(catch_deadlock_warning, NULL);
 	local_irq_disable();
 	int a = stop_one_cpu(0, report_target, seen);
 	int b = stop_machine(report_target, seen, NULL);
@@ -130,6 +147,11 @@ static void stop_misuse_is_refused_not_hung(struct ktest *t)
 	EXPECT_EQ(t, c, -EDEADLK);
 	/* From inside a stop fn: the outer call returns the inner's -EDEADLK. */
 	EXPECT_EQ(t, stop_one_cpu(0, nested_call, seen), -EDEADLK);
+	printk_set_hook(NULL, NULL);
+	/* Each refusal warned, naming why and the caller's address. */
+	EXPECT_EQ(t, warned_irqs, 2);
+	EXPECT_EQ(t, warned_preempt, 1);
+	EXPECT_EQ(t, warned_nested, 1);
 }
 
 /* ---- stop_one_cpu_nowait ---- */
