@@ -14,6 +14,7 @@
 #include "mm.h"
 #include "preempt.h"
 #include "smp.h"
+#include "timer.h"
 #include "kernel/sched/internal.h"
 
 extern void ret_from_kthread(void);
@@ -222,9 +223,16 @@ void kthread_reap(struct task_struct *p)
 	/* Exited is signalled just before the final switch: wait for the
 	 * hart that switches away from it to drop the thread's own reference,
 	 * so our put frees it now and free-page counts are exact afterwards. */
-	uint64_t deadline = get_cycles() + timebase_hz / 10;
+	/* Sleep, not spin, while waiting: the dying thread may be queued on
+	 * our own hart behind us (an rt reaper spinning there kept a fair one
+	 * from its last switch), and on an oversubscribed host the hart
+	 * switching away may not be run for a while. */
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 5;
 	while ((READ_ONCE(p->on_cpu) || READ_ONCE(p->refcount) > 1) && get_cycles() < deadline)
-		cpu_relax();
+		msleep(1);
+	if (READ_ONCE(p->on_cpu) || READ_ONCE(p->refcount) > 1)
+		pr_warn("kthread_reap(%s): still referenced after 5 s; freed by its last user",
+			p->comm);
 	put_task_struct(p);
 }
 
