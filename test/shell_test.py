@@ -170,8 +170,14 @@ def main():
         # opens its monitor): those bytes never reach the kernel, so leave them out.
         junk = bytes(rng.randrange(256) for _ in range(2000)).replace(b"\r", b"x").replace(
             b"\n", b"y").replace(b"\x03", b"z").replace(b"\x01", b"w")
-        sh.send(junk + b"\x1b[1\x03")  # the ctrl-c lands inside an unfinished escape
-        sh.read_until(b"^C")
+        # The ctrl-c lands inside an unfinished escape and must abandon the
+        # line. The junk itself echoes text and redraws prompts (ctrl-u,
+        # arrows), so no prompt or '^C' can tell where its output ends: a
+        # marker command can, and it is taken as a command of its own only
+        # if the ctrl-c really abandoned the junk line.
+        marker = f"sync-{rng.randrange(1 << 30)}"
+        sh.send(junk + b"\x1b[1\x03" + marker.encode() + b"\r")
+        sh.read_until(f"unknown command '{marker}'".encode())
         sh.read_until(PROMPT)
         out = sh.cmd("x" * 4096)
         check("a 4 KiB line is refused", "line too long" in out, out[-200:])
