@@ -21,6 +21,8 @@ void do_trap(struct pt_regs *regs);
 struct pt_regs *get_irq_regs(void); /* the frame the current interrupt saved, or NULL */
 void show_regs(const struct pt_regs *regs);
 void dump_backtrace(unsigned long fp, unsigned long pc);
+/* The return addresses of the frame chain from fp (at most max); how many. */
+int save_backtrace(unsigned long fp, unsigned long *ra, int max);
 
 /*
  * Catching an expected fault (tests only): run fn(arg); if it faults on

@@ -6,6 +6,7 @@
  * the reason bit survives in ipi_pending, and each hart calls
  * ipi_interrupt() once itself right after enabling its interrupts.
  */
+#include <string.h>
 #include "console.h"
 #include "ipi.h"
 #include "kernel.h"
@@ -15,7 +16,6 @@
 #include "sbi.h"
 #include "sched.h"
 #include "smp.h"
-#include "spinlock.h"
 #include "trap.h"
 
 DEFINE_PER_CPU(unsigned long, ipi_pending);
@@ -105,26 +105,35 @@ __noreturn static void ipi_stop(void)
 		wfi();
 }
 
-/* Harts asked for a backtrace that have not printed it yet. */
-static cpumask_t backtrace_wanted;
-/* One hart's dump at a time, so the lines of two never mix. Leaf; taken
- * only in the IPI handler, with interrupts off. */
-static DEFINE_SPINLOCK(backtrace_lock);
+/*
+ * All-harts backtraces. Each asked hart only takes a snapshot of itself in
+ * its IPI handler (task, interrupted pc, return addresses) and the asking
+ * hart prints them all: a handler that printed would have to queue for
+ * the console with interrupts off, and 127 harts doing that on two host
+ * cores took minutes.
+ */
+#define BT_DEPTH 16
+struct cpu_backtrace {
+	char comm[TASK_COMM_LEN];
+	int pid, depth;
+	unsigned long pc, ra[BT_DEPTH];
+};
+static DEFINE_PER_CPU(struct cpu_backtrace, cpu_backtrace);
+static cpumask_t backtrace_wanted; /* asked, and not answered yet */
 
 static void ipi_backtrace(void)
 {
 	int cpu = smp_processor_id();
 	if (!cpumask_test_cpu(cpu, &backtrace_wanted))
 		return;
+	struct cpu_backtrace *bt = this_cpu_ptr(&cpu_backtrace);
 	struct pt_regs *regs = get_irq_regs();
 	struct task_struct *p = current;
-	spin_lock(&backtrace_lock);
-	console_printf("cpu%d (hart %lu): running %s/%d, interrupted at:\n", cpu,
-		       cpu_to_hartid(cpu), p ? p->comm : "?", p ? p->pid : -1);
-	if (regs)
-		dump_backtrace(regs->s0, regs->epc);
-	spin_unlock(&backtrace_lock);
-	cpumask_clear_cpu_atomic(cpu, &backtrace_wanted);
+	memcpy(bt->comm, p->comm, sizeof(bt->comm));
+	bt->pid = p->pid;
+	bt->pc = regs ? regs->epc : 0;
+	bt->depth = regs ? save_backtrace(regs->s0, bt->ra, BT_DEPTH) : 0;
+	cpumask_clear_cpu_atomic(cpu, &backtrace_wanted); /* release: the record is complete */
 }
 
 int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
@@ -144,6 +153,18 @@ int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
 	uint64_t end = get_cycles() + (uint64_t)timebase_hz * wait_ms / 1000;
 	while (!cpumask_empty(&backtrace_wanted) && get_cycles() < end)
 		cpu_relax();
+	smp_mb(); /* read the records after seeing their harts answer */
+	int cpu;
+	for_each_cpu(cpu, &others) {
+		if (cpumask_test_cpu(cpu, &backtrace_wanted))
+			continue;
+		const struct cpu_backtrace *bt = per_cpu_ptr(&cpu_backtrace, cpu);
+		console_printf("cpu%d (hart %lu): running %.*s/%d, interrupted at:\nBacktrace:\n",
+			       cpu, cpu_to_hartid(cpu), TASK_COMM_LEN, bt->comm, bt->pid);
+		console_printf("  #0 0x%016lx (pc)\n", bt->pc);
+		for (int i = 0; i < bt->depth; i++)
+			console_printf("  #%d 0x%016lx\n", i + 1, bt->ra[i]);
+	}
 	int n = cpumask_weight(&backtrace_wanted);
 	if (n)
 		console_printf("harts that did not answer in %u ms (interrupts off?): cpus %s\n",

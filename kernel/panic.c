@@ -63,6 +63,21 @@ void dump_backtrace(unsigned long fp, unsigned long pc)
 	}
 }
 
+int save_backtrace(unsigned long fp, unsigned long *ra, int max)
+{
+	int n = 0;
+	unsigned long prev = 0;
+	while (n < max && frame_ok(fp, prev)) {
+		unsigned long r = ((unsigned long *)fp)[-1];
+		if (!r)
+			break;
+		ra[n++] = r;
+		prev = fp;
+		fp = ((unsigned long *)fp)[-2];
+	}
+	return n;
+}
+
 void dump_stack(void)
 {
 	dump_backtrace((unsigned long)__builtin_frame_address(0), 0);
