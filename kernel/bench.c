@@ -124,6 +124,21 @@ static int ipi_rtt_fn(void *arg)
 	return n;
 }
 
+/* Run fn(arg) in a FIFO-50 thread bound to cpu (interrupts on there, so
+ * the IPIs it waits for arrive as interrupts); fn's result, or 0. */
+static int run_bound(int (*fn)(void *), void *arg, int cpu, const char *name)
+{
+	struct task_struct *p = kthread_create_on_cpu(fn, arg, cpu, name);
+	if (!p)
+		return 0;
+	get_task_struct(p);
+	sched_setscheduler(p, SCHED_FIFO, 50);
+	wake_up_process(p);
+	int n = kthread_wait_exit(p);
+	kthread_reap(p);
+	return n;
+}
+
 static void bench_ipi_rtt(const char *name, enum ipi_path path)
 {
 	int a, b;
@@ -131,14 +146,7 @@ static void bench_ipi_rtt(const char *name, enum ipi_path path)
 		return;
 	pong_cpu = b;
 	ipi_test_hook = bench_ipi;
-	/* Run on hart a in a bound thread (interrupts on: the pong arrives
-	 * as an interrupt there). */
-	struct task_struct *p = kthread_create_on_cpu(ipi_rtt_fn, &b, a, "ipi/%u");
-	get_task_struct(p);
-	sched_setscheduler(p, SCHED_FIFO, 50);
-	wake_up_process(p);
-	int n = kthread_wait_exit(p);
-	kthread_reap(p);
+	int n = run_bound(ipi_rtt_fn, &b, a, "ipi/%u"); /* the pong is an interrupt on a */
 	ipi_test_hook = NULL;
 	pong_cpu = -1;
 	report(name, 2, n);
@@ -174,12 +182,7 @@ static void bench_ipi_bcast(const cpumask_t *harts_mask, int harts)
 	int others = harts - 1;
 	ipi_test_hook = bench_ipi;
 	bcast_on = 1;
-	struct task_struct *p = kthread_create_on_cpu(bcast_fn, &others, from, "bcast/%u");
-	get_task_struct(p);
-	sched_setscheduler(p, SCHED_FIFO, 50);
-	wake_up_process(p);
-	int n = kthread_wait_exit(p);
-	kthread_reap(p);
+	int n = run_bound(bcast_fn, &others, from, "bcast/%u");
 	bcast_on = 0;
 	ipi_test_hook = NULL;
 	report("ipi_bcast_ack", harts, n);
