@@ -23,6 +23,8 @@ void show_regs(const struct pt_regs *regs);
 void dump_backtrace(unsigned long fp, unsigned long pc);
 /* The return addresses of the frame chain from fp (at most max); how many. */
 int save_backtrace(unsigned long fp, unsigned long *ra, int max);
+/* "Backtrace:", then pc (if not 0, marked "(pc)") and the n return addresses. */
+void print_backtrace(unsigned long pc, const unsigned long *ra, int n);
 
 /*
  * Catching an expected fault (tests only): run fn(arg); if it faults on

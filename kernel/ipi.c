@@ -159,11 +159,9 @@ int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
 		if (cpumask_test_cpu(cpu, &backtrace_wanted))
 			continue;
 		const struct cpu_backtrace *bt = per_cpu_ptr(&cpu_backtrace, cpu);
-		console_printf("cpu%d (hart %lu): running %.*s/%d, interrupted at:\nBacktrace:\n",
-			       cpu, cpu_to_hartid(cpu), TASK_COMM_LEN, bt->comm, bt->pid);
-		console_printf("  #0 0x%016lx (pc)\n", bt->pc);
-		for (int i = 0; i < bt->depth; i++)
-			console_printf("  #%d 0x%016lx\n", i + 1, bt->ra[i]);
+		console_printf("cpu%d (hart %lu): running %.*s/%d, interrupted at:\n", cpu,
+			       cpu_to_hartid(cpu), TASK_COMM_LEN, bt->comm, bt->pid);
+		print_backtrace(bt->pc, bt->ra, bt->depth);
 	}
 	int n = cpumask_weight(&backtrace_wanted);
 	if (n)

@@ -45,22 +45,20 @@ static bool frame_ok(unsigned long fp, unsigned long prev)
  * frame is a return address, which the host symbolises at address - 1
  * (after a call to a noreturn function it may point past the caller).
  */
-void dump_backtrace(unsigned long fp, unsigned long pc)
+void print_backtrace(unsigned long pc, const unsigned long *ra, int n)
 {
 	int depth = 0;
 	console_printf("Backtrace:\n");
 	if (pc)
 		console_printf("  #%d 0x%016lx (pc)\n", depth++, pc);
-	unsigned long prev = 0;
-	while (depth < 32 && frame_ok(fp, prev)) {
-		unsigned long ra = ((unsigned long *)fp)[-1];
-		unsigned long next = ((unsigned long *)fp)[-2];
-		if (!ra)
-			break;
-		console_printf("  #%d 0x%016lx\n", depth++, ra);
-		prev = fp;
-		fp = next;
-	}
+	for (int i = 0; i < n; i++)
+		console_printf("  #%d 0x%016lx\n", depth++, ra[i]);
+}
+
+void dump_backtrace(unsigned long fp, unsigned long pc)
+{
+	unsigned long ra[32];
+	print_backtrace(pc, ra, save_backtrace(fp, ra, pc ? 31 : 32)); /* 32 lines at most */
 }
 
 int save_backtrace(unsigned long fp, unsigned long *ra, int max)
