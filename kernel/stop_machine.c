@@ -401,13 +401,21 @@ static int check_mask(const cpumask_t *mask)
 	return cpumask_empty(&off) ? 0 : -ENOENT;
 }
 
-int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
+/* What every call taking a mask and a fn checks first: 0, or its result. */
+static int check_mask_call(const cpumask_t *mask, cpu_stop_fn_t fn, const char *api,
+			   unsigned long caller)
 {
 	int rc = check_mask(mask);
 	if (rc || !fn)
 		return rc ? rc : -EINVAL;
-	if (stop_call_would_deadlock("stop_cpus", _RET_IP_))
-		return -EDEADLK;
+	return stop_call_would_deadlock(api, caller) ? -EDEADLK : 0;
+}
+
+int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
+{
+	int rc = check_mask_call(mask, fn, "stop_cpus", _RET_IP_);
+	if (rc)
+		return rc;
 	mutex_lock(&stop_cpus_mutex);
 	rc = __stop_cpus(mask, fn, arg, _RET_IP_);
 	mutex_unlock(&stop_cpus_mutex);
@@ -416,11 +424,9 @@ int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
 
 int try_stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
 {
-	int rc = check_mask(mask);
-	if (rc || !fn)
-		return rc ? rc : -EINVAL;
-	if (stop_call_would_deadlock("try_stop_cpus", _RET_IP_))
-		return -EDEADLK;
+	int rc = check_mask_call(mask, fn, "try_stop_cpus", _RET_IP_);
+	if (rc)
+		return rc;
 	if (!mutex_trylock(&stop_cpus_mutex))
 		return -EAGAIN;
 	rc = __stop_cpus(mask, fn, arg, _RET_IP_);
@@ -474,11 +480,9 @@ int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus)
 
 int stop_cpus_rendezvous(const cpumask_t *participants, cpu_stop_fn_t fn, void *arg)
 {
-	int rc = check_mask(participants);
-	if (rc || !fn)
-		return rc ? rc : -EINVAL;
-	if (stop_call_would_deadlock("stop_cpus_rendezvous", _RET_IP_))
-		return -EDEADLK;
+	int rc = check_mask_call(participants, fn, "stop_cpus_rendezvous", _RET_IP_);
+	if (rc)
+		return rc;
 	return __stop_machine(participants, NULL, fn, arg, _RET_IP_);
 }
 
