@@ -585,22 +585,18 @@ def _wait(proc: subprocess.Popen, log_path: Path, timeout: float, max_log_bytes:
     """Wait for proc; return (timed_out, flooded), having killed it if either.
 
     Polls rather than blocking in wait() so a runaway console can be
-    stopped long before the timeout. On a hang, on_hang() (if given) reads
-    the guest's state first; timed_out is then (True, its result, error).
+    stopped long before the timeout. On a hang, on_hang() (if given) runs
+    while the guest is still alive, to read its state.
     """
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            hung = True
             if on_hang is not None:
-                try:
-                    hung = (True, on_hang(), None)
-                except (OSError, ValueError, KeyError) as e:
-                    hung = (True, [], f"{type(e).__name__}: {e}")
+                on_hang()
             _kill_group(proc)
             proc.wait()
-            return hung, False
+            return True, False
         try:
             proc.wait(timeout=min(POLL_SECONDS, remaining))
             return False, False
@@ -641,12 +637,17 @@ def run_command(cmd: List[str], log_path: Path, timeout: float, echo: bool = Fal
             follower = threading.Thread(target=_follow, args=(log_path, stop), daemon=True)
             follower.start()
         harts, harts_error = [], None
+
+        def read_on_hang():
+            nonlocal harts, harts_error
+            try:
+                harts = read_harts(qmp_path)
+            except (OSError, ValueError, KeyError) as e:
+                harts_error = f"{type(e).__name__}: {e}"
+
         try:
             timed_out, flooded = _wait(proc, log_path, timeout, max_log_bytes,
-                                       on_hang=None if qmp_path is None else
-                                       lambda: read_harts(qmp_path))
-            if isinstance(timed_out, tuple):
-                timed_out, harts, harts_error = timed_out
+                                       on_hang=read_on_hang if qmp_path else None)
         finally:
             if proc.poll() is None:       # interrupted (Ctrl-C) mid-wait
                 _kill_group(proc)
