@@ -10,10 +10,8 @@
 #include "mm.h"
 #include "riscv.h"
 #include "smp.h"
-#include "sched.h"
+#include "sched_helpers.h"
 #include "smp_call.h"
-#include "kthread.h"
-#include "timer.h"
 
 static int ran[NR_CPUS];
 static unsigned long ran_hart[NR_CPUS];
@@ -232,18 +230,12 @@ static int hold_with_irqs_off(void *arg)
 
 static void smp_backtrace_names_silent_harts(struct ktest *t)
 {
-	if (num_online_cpus() < 2)
-		ktest_skip(t, "needs two harts");
+	/* This thread (and its sleep timers) stays off the hart to be held. */
+	int held = pin_other_or_skip(t, "needs two harts");
 	cpumask_t silent;
 	/* Every hart answers while interrupts are on... */
 	EXPECT_EQ(t, trigger_all_cpu_backtrace(20000, &silent), 0);
 	/* ...and a hart spinning with interrupts off is named. */
-	int held = cpumask_last(cpu_online_mask);
-	/* Keep this thread (and its sleep timers) off the hart to be held. */
-	cpumask_t saved = current->cpus_allowed, elsewhere;
-	cpumask_copy(&elsewhere, cpu_online_mask);
-	cpumask_clear_cpu(held, &elsewhere);
-	ASSERT_EQ(t, set_cpus_allowed_ptr(current, &elsewhere), 0);
 	bt_holding = bt_release = 0;
 	struct task_struct *h = kthread_create_on_cpu(hold_with_irqs_off, NULL, held, "hold/%u");
 	ASSERT_TRUE(t, h != NULL);
@@ -254,7 +246,7 @@ static void smp_backtrace_names_silent_harts(struct ktest *t)
 	trigger_all_cpu_backtrace(300, &silent);
 	bt_release = 1;
 	kthread_reap(h);
-	set_cpus_allowed_ptr(current, &saved);
+	unpin_self();
 	EXPECT_TRUE(t, cpumask_test_cpu(held, &silent));
 }
 
