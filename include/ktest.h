@@ -55,38 +55,40 @@ __noreturn void ktest_skip(struct ktest *t, const char *reason);
 void ktest_fail(struct ktest *t, const char *file, int line, bool fatal, const char *fmt, ...)
 	__printf(5, 6);
 
-#define __KTEST_CMP(t, fatal, kind, a, op, b)                                                      \
+/* sa, sb: the operands as written (stringified by the EXPECT_* and
+ * ASSERT_* macros themselves, so that macros inside them stay unexpanded). */
+#define __KTEST_CMP(t, fatal, kind, a, op, b, sa, sb)                                              \
 	do {                                                                                       \
 		long long __a = (long long)(a), __b = (long long)(b);                              \
 		if (!(__a op __b))                                                                 \
 			ktest_fail(t, __FILE__, __LINE__, fatal,                                   \
 				   kind                                                            \
 				   "(%s, %s) failed: %s == %lld (0x%llx), %s == %lld (0x%llx)",    \
-				   #a, #b, #a, __a, (unsigned long long)__a, #b, __b,              \
+				   sa, sb, sa, __a, (unsigned long long)__a, sb, __b,              \
 				   (unsigned long long)__b);                                       \
 	} while (0)
 
-#define EXPECT_EQ(t, a, b) __KTEST_CMP(t, false, "EXPECT_EQ", a, ==, b)
-#define EXPECT_NE(t, a, b) __KTEST_CMP(t, false, "EXPECT_NE", a, !=, b)
-#define EXPECT_LT(t, a, b) __KTEST_CMP(t, false, "EXPECT_LT", a, <, b)
-#define EXPECT_LE(t, a, b) __KTEST_CMP(t, false, "EXPECT_LE", a, <=, b)
-#define EXPECT_GT(t, a, b) __KTEST_CMP(t, false, "EXPECT_GT", a, >, b)
-#define EXPECT_GE(t, a, b) __KTEST_CMP(t, false, "EXPECT_GE", a, >=, b)
-#define ASSERT_EQ(t, a, b) __KTEST_CMP(t, true, "ASSERT_EQ", a, ==, b)
-#define ASSERT_NE(t, a, b) __KTEST_CMP(t, true, "ASSERT_NE", a, !=, b)
-#define ASSERT_LT(t, a, b) __KTEST_CMP(t, true, "ASSERT_LT", a, <, b)
-#define ASSERT_LE(t, a, b) __KTEST_CMP(t, true, "ASSERT_LE", a, <=, b)
-#define ASSERT_GT(t, a, b) __KTEST_CMP(t, true, "ASSERT_GT", a, >, b)
-#define ASSERT_GE(t, a, b) __KTEST_CMP(t, true, "ASSERT_GE", a, >=, b)
+#define EXPECT_EQ(t, a, b) __KTEST_CMP(t, false, "EXPECT_EQ", a, ==, b, #a, #b)
+#define EXPECT_NE(t, a, b) __KTEST_CMP(t, false, "EXPECT_NE", a, !=, b, #a, #b)
+#define EXPECT_LT(t, a, b) __KTEST_CMP(t, false, "EXPECT_LT", a, <, b, #a, #b)
+#define EXPECT_LE(t, a, b) __KTEST_CMP(t, false, "EXPECT_LE", a, <=, b, #a, #b)
+#define EXPECT_GT(t, a, b) __KTEST_CMP(t, false, "EXPECT_GT", a, >, b, #a, #b)
+#define EXPECT_GE(t, a, b) __KTEST_CMP(t, false, "EXPECT_GE", a, >=, b, #a, #b)
+#define ASSERT_EQ(t, a, b) __KTEST_CMP(t, true, "ASSERT_EQ", a, ==, b, #a, #b)
+#define ASSERT_NE(t, a, b) __KTEST_CMP(t, true, "ASSERT_NE", a, !=, b, #a, #b)
+#define ASSERT_LT(t, a, b) __KTEST_CMP(t, true, "ASSERT_LT", a, <, b, #a, #b)
+#define ASSERT_LE(t, a, b) __KTEST_CMP(t, true, "ASSERT_LE", a, <=, b, #a, #b)
+#define ASSERT_GT(t, a, b) __KTEST_CMP(t, true, "ASSERT_GT", a, >, b, #a, #b)
+#define ASSERT_GE(t, a, b) __KTEST_CMP(t, true, "ASSERT_GE", a, >=, b, #a, #b)
 
-#define __KTEST_BOOL(t, fatal, kind, cond, want)                                                   \
+#define __KTEST_BOOL(t, fatal, kind, cond, want, scond)                                            \
 	do {                                                                                       \
 		if ((bool)(cond) != (want))                                                        \
-			ktest_fail(t, __FILE__, __LINE__, fatal, kind "(%s) failed", #cond);       \
+			ktest_fail(t, __FILE__, __LINE__, fatal, kind "(%s) failed", scond);       \
 	} while (0)
-#define EXPECT_TRUE(t, c)  __KTEST_BOOL(t, false, "EXPECT_TRUE", c, true)
-#define EXPECT_FALSE(t, c) __KTEST_BOOL(t, false, "EXPECT_FALSE", c, false)
-#define ASSERT_TRUE(t, c)  __KTEST_BOOL(t, true, "ASSERT_TRUE", c, true)
-#define ASSERT_FALSE(t, c) __KTEST_BOOL(t, true, "ASSERT_FALSE", c, false)
+#define EXPECT_TRUE(t, c)  __KTEST_BOOL(t, false, "EXPECT_TRUE", c, true, #c)
+#define EXPECT_FALSE(t, c) __KTEST_BOOL(t, false, "EXPECT_FALSE", c, false, #c)
+#define ASSERT_TRUE(t, c)  __KTEST_BOOL(t, true, "ASSERT_TRUE", c, true, #c)
+#define ASSERT_FALSE(t, c) __KTEST_BOOL(t, true, "ASSERT_FALSE", c, false, #c)
 
 #endif

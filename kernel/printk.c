@@ -126,6 +126,10 @@ void console_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	int len = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* Cut short: keep the line's end, or the next line joins it. */
+	size_t flen = strlen(fmt);
+	if (len >= (int)sizeof(buf) && flen && fmt[flen - 1] == '\n')
+		buf[sizeof(buf) - 2] = '\n';
 	unsigned long flags = console_lock_irqsave();
 	console_write(buf, min((size_t)len, sizeof(buf) - 1));
 	console_unlock_irqrestore(flags);
