@@ -39,9 +39,12 @@
 #define CSR_STOPEI   0x15c
 
 #define __str(x)     #x
+/* The "= 0" before each asm that sets the variable costs nothing (the
+ * compiler drops the dead store) and keeps cppcheck from reporting it as
+ * read uninitialised. */
 #define csr_read(csr)                                                                              \
 	({                                                                                         \
-		unsigned long __v;                                                                 \
+		unsigned long __v = 0;                                                             \
 		__asm__ volatile("csrr %0, " __str(csr) : "=r"(__v)::"memory");                    \
 		__v;                                                                               \
 	})
@@ -53,7 +56,7 @@
 	({ __asm__ volatile("csrc " __str(csr) ", %0" ::"rK"((unsigned long)(val)) : "memory"); })
 #define csr_read_clear(csr, val)                                                                   \
 	({                                                                                         \
-		unsigned long __v;                                                                 \
+		unsigned long __v = 0;                                                             \
 		__asm__ volatile("csrrc %0, " __str(csr) ", %1"                                    \
 				 : "=r"(__v)                                                       \
 				 : "rK"((unsigned long)(val))                                      \
@@ -62,7 +65,7 @@
 	})
 #define csr_swap(csr, val)                                                                         \
 	({                                                                                         \
-		unsigned long __v;                                                                 \
+		unsigned long __v = 0;                                                             \
 		__asm__ volatile("csrrw %0, " __str(csr) ", %1"                                    \
 				 : "=r"(__v)                                                       \
 				 : "rK"((unsigned long)(val))                                      \
@@ -139,7 +142,7 @@ static inline void writel(uint32_t v, uintptr_t addr)
 
 static inline uint32_t readl(uintptr_t addr)
 {
-	uint32_t v;
+	uint32_t v = 0; /* set by the asm; initialised for cppcheck */
 	__asm__ volatile("lw %0, 0(%1)" : "=r"(v) : "r"(addr) : "memory");
 	return v;
 }
@@ -151,7 +154,7 @@ static inline void writeb(uint8_t v, uintptr_t addr)
 
 static inline uint8_t readb(uintptr_t addr)
 {
-	uint8_t v;
+	uint8_t v = 0; /* set by the asm; initialised for cppcheck */
 	__asm__ volatile("lbu %0, 0(%1)" : "=r"(v) : "r"(addr) : "memory");
 	return v;
 }
