@@ -71,9 +71,9 @@ def expand(rows, append: str = "", icount: bool = False) -> List[List[qemu.Confi
         row_append = " ".join(filter(None, (row[7] if len(row) > 7 else "", append)))
         cpu = row[8] if len(row) > 8 else ""
         label = row[9] if len(row) > 9 else ""
+        tcg = row[10] if len(row) > 10 else ""
         base = qemu.Config(smp=smp, fw=fw, irq=irq, mem=mem, append=row_append, cpu=cpu,
-                           label=label,
-                           icount=icount, timeout=timeout)
+                           label=label, icount=icount, timeout=timeout, tcg=tcg)
         if repeats > 1:
             groups.append([dataclasses.replace(base, repeat=i + 1) for i in range(repeats)])
         else:

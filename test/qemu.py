@@ -45,6 +45,14 @@ FW_BIOS = {"dynamic": "default", "jump": JUMP_FW}
 # IRQ knob -> -machine value.  "plain" is CLINT + PLIC.
 IRQ_MACHINE = {"plain": "virt", "aclint": "virt,aclint=on", "aia": "virt,aia=aplic-imsic"}
 
+# TCG modes beyond the default (MTTCG: a host thread per hart, interrupts
+# taken between translation blocks).  "singlestep": a block per
+# instruction, so interrupts land between any two instructions; "single":
+# one host thread runs every hart in turn; "icount": that, in virtual time
+# counted in instructions (deterministic).
+TCG_MODES = {"": [], "singlestep": ["-singlestep"], "single": ["-accel", "tcg,thread=single"],
+             "icount": ["-icount", "shift=4,sleep=off"]}
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOG_DIR = REPO_ROOT / "build" / "test" / "logs"
 DEFAULT_MEM = "256M"
@@ -88,6 +96,7 @@ class Config:
     repeat: Optional[int] = None      # N of a repeated run, gives "-rN"
     cpu: str = ""                     # -cpu value, e.g. "rv64,sstc=false"
     label: str = ""                   # name suffix telling variants apart
+    tcg: str = ""                     # a TCG_MODES key
 
     @property
     def name(self) -> str:
@@ -110,6 +119,8 @@ def build_cmd(config: Config, image: str, qemu: str = QEMU_BIN) -> List[str]:
         raise ValueError(f"unknown IRQ {config.irq!r} (want one of {sorted(IRQ_MACHINE)})")
     if config.smp < 1:
         raise ValueError(f"SMP must be >= 1, got {config.smp}")
+    if config.tcg not in TCG_MODES:
+        raise ValueError(f"unknown TCG mode {config.tcg!r} (want one of {sorted(TCG_MODES)})")
     cmd = [qemu,
            "-machine", IRQ_MACHINE[config.irq],
            "-smp", str(config.smp),
@@ -121,8 +132,9 @@ def build_cmd(config: Config, image: str, qemu: str = QEMU_BIN) -> List[str]:
         cmd += ["-cpu", config.cpu]
     if config.append:
         cmd += ["-append", config.append]
-    if config.icount:
-        cmd += ["-icount", "shift=4,sleep=off"]
+    if config.icount and config.tcg != "icount":
+        cmd += TCG_MODES["icount"]
+    cmd += TCG_MODES[config.tcg]
     return cmd
 
 
@@ -990,6 +1002,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds before a run is a hang (default 60 + 2 per hart; 600 at 128+ harts)")
     p.add_argument("--icount", action="store_true", help="deterministic -icount shift=4,sleep=off")
+    p.add_argument("--tcg", choices=sorted(m for m in TCG_MODES if m), default="",
+                   help="singlestep (interrupts between any two instructions), single "
+                        "(one host thread), icount")
     p.add_argument("--repeat", type=int, default=1, help="boot K times (logs get -rN suffixes)")
     p.add_argument("--quiet", action="store_true", help="don't echo the console; result lines only")
     p.add_argument("--fail-on-warn", action="store_true", help="a kernel WARNING: fails the run")
@@ -1006,7 +1021,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     base = Config(smp=args.smp, fw=args.fw, irq=args.irq, mem=args.mem, append=args.append,
-                  icount=args.icount, timeout=args.timeout)
+                  icount=args.icount, timeout=args.timeout, tcg=args.tcg)
     if args.print_cmd:
         print(shlex.join(build_cmd(base, args.image)))
         return 0

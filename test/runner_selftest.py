@@ -144,6 +144,18 @@ class CommandLineTests(unittest.TestCase):
         aclint = qemu.build_cmd(qemu.Config(smp=1, irq="aclint"), "k.elf")
         self.assertIn("virt,aclint=on", aclint)
 
+    def test_tcg_modes(self):
+        def tail(mode):
+            return qemu.build_cmd(qemu.Config(smp=4, tcg=mode), "k.elf")[12:]
+        self.assertEqual(tail(""), [])
+        self.assertEqual(tail("singlestep"), ["-singlestep"])
+        self.assertEqual(tail("single"), ["-accel", "tcg,thread=single"])
+        self.assertEqual(tail("icount"), ["-icount", "shift=4,sleep=off"])
+        both = qemu.build_cmd(qemu.Config(smp=4, tcg="icount", icount=True), "k.elf")
+        self.assertEqual(both.count("-icount"), 1)
+        with self.assertRaises(ValueError):
+            qemu.build_cmd(qemu.Config(smp=4, tcg="kvm"), "k.elf")
+
     def test_bad_knob_rejected(self):
         with self.assertRaises(ValueError):
             qemu.build_cmd(qemu.Config(smp=4, irq="gic"), "k.elf")
