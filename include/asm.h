@@ -43,10 +43,17 @@
 #define PT_SIZE	  288 /* 16-byte aligned */
 
 /* struct boot_record (smp.h) as the secondary entry reads it. */
-#define BR_HARTID   0
-#define BR_STACK    8
-#define BR_PCPU_OFF 16
-#define BR_READY    24
-#define BR_SIZE	    32
+#define BR_HARTID 0
+#define BR_STACK  8
+#define BR_TASK	  16 /* the hart's idle task: its `tp` */
+#define BR_READY  24
+#define BR_SIZE	  32
+
+/* struct thread_info at offset 0 of struct task_struct (thread_info.h),
+ * and the saved context after it (sched.h); checked in sched/core.c. */
+#define TI_PREEMPT_COUNT 0
+#define TI_CPU		 4
+#define TI_TRAP_SP	 8
+#define TASK_CTX	 16
 
 #endif

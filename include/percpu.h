@@ -1,46 +1,60 @@
 /*
- * percpu.h - per-hart variables, reachable in O(1) from any context.
+ * percpu.h - per-hart variables, and which hart this is.
  *
  * DEFINE_PER_CPU() places a variable in the .percpu section. CPU 0 (the
  * boot hart) uses that section itself; every other possible CPU gets a
  * copy allocated at boot, and __per_cpu_offset[cpu] is the distance from
- * the section to the copy. Each hart keeps its own offset in `tp`, which
- * nothing else in the kernel uses (there is no TLS and no user mode), so
- * this_cpu_ptr() is one add. Threads migrate between harts; `tp` belongs
- * to the hart, never to a thread, and the context switch leaves it alone.
+ * the section to the copy. The hart number comes from the current task
+ * (thread_info.h): this_cpu_ptr() is __per_cpu_offset[that] away.
  *
  * The .percpu section lives in bss and the copies are zero-filled, so
  * every per-cpu variable starts as zero on every CPU: initialise them in
  * code, never with an initializer.
  *
- * Callers of this_cpu_*() must not migrate in between (interrupts or
- * preemption disabled) unless a stale answer is harmless.
+ * The rule (Linux's): smp_processor_id(), this_cpu_ptr() and this_cpu()
+ * answer for the hart the caller runs on *now*; unless the caller cannot
+ * move (preemption or interrupts off, or a task bound to one hart) the
+ * answer may be stale by the time it is used. The debug check
+ * (preempt_debug, on in every image but the bench's) warns once per call
+ * site about a call from preemptible context. Where a stale answer is
+ * harmless (a statistic, a hint, a message), call raw_smp_processor_id()
+ * / raw_cpu_ptr() / raw_cpu() and say why at the call.
  */
 #ifndef HARTSTOP_PERCPU_H
 #define HARTSTOP_PERCPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
+#include "thread_info.h"
 
 #define DEFINE_PER_CPU(type, name)  __attribute__((section(".percpu"))) __typeof__(type) name
 #define DECLARE_PER_CPU(type, name) extern __typeof__(type) name
 
 extern unsigned long __per_cpu_offset[NR_CPUS];
 
-static inline unsigned long __my_cpu_offset(void)
+/* The hart the current task runs on, unchecked. */
+#define raw_smp_processor_id() (current_thread_info()->cpu)
+
+extern bool preempt_debug; /* the checks below; kernel/preempt.c */
+/* Warns (once per call site: its return address) if the caller could
+ * migrate; returns the hart. */
+int check_preemption_disabled(const char *what);
+
+static inline __attribute__((always_inline)) int __smp_processor_id(const char *what)
 {
-	unsigned long off;
-	__asm__ volatile("mv %0, tp" : "=r"(off));
-	return off;
+	if (__builtin_expect(preempt_debug, 0))
+		return check_preemption_disabled(what);
+	return raw_smp_processor_id();
 }
+#define smp_processor_id()    __smp_processor_id("smp_processor_id")
 
 #define per_cpu_ptr(ptr, cpu) ((__typeof__(ptr))((uintptr_t)(ptr) + __per_cpu_offset[(cpu)]))
 #define per_cpu(var, cpu)     (*per_cpu_ptr(&(var), (cpu)))
-#define this_cpu_ptr(ptr)     ((__typeof__(ptr))((uintptr_t)(ptr) + __my_cpu_offset()))
+#define raw_cpu_ptr(ptr)      per_cpu_ptr(ptr, raw_smp_processor_id())
+#define raw_cpu(var)	      (*raw_cpu_ptr(&(var)))
+#define this_cpu_ptr(ptr)     per_cpu_ptr(ptr, __smp_processor_id("this_cpu_ptr"))
 #define this_cpu(var)	      (*this_cpu_ptr(&(var)))
-
-DECLARE_PER_CPU(int, cpu_number);
-#define smp_processor_id() (this_cpu(cpu_number))
 
 /* Allocate and fill the copies for CPUs 1..ncpus-1 (kernel/percpu.c). */
 void setup_per_cpu_areas(int ncpus);

@@ -1,11 +1,18 @@
 /*
  * preempt.h - preemption and interrupt-context accounting.
  *
- * preempt_count is per hart (as on x86 Linux): the context switch saves
- * the outgoing task's count and loads the incoming one's. Bits:
+ * preempt_count is per task (thread_info.h), as Linux keeps it on RISC-V:
+ * the task reaches it through `tp`, so an update that is interrupted,
+ * preempted and finished on another hart still updates the same word.
+ * Anything that interrupts a task (an interrupt, a preemption) gives
+ * the count back to it unchanged, so a load-add-store of it needs no
+ * atomicity. Bits:
  *   0..7   preempt_disable() nesting (spinlocks included)
  *   8..15  hard interrupt nesting (irq_enter/irq_exit)
- * A hart may sleep only when the whole count is 0 and interrupts are on.
+ * A task may sleep only when the whole count is 0 and interrupts are on.
+ * A task switched out by __schedule() holds one more count (the runqueue
+ * lock), which the next task's finish_task_switch() drops for it; a new
+ * thread starts with that 1.
  */
 #ifndef HARTSTOP_PREEMPT_H
 #define HARTSTOP_PREEMPT_H
@@ -18,28 +25,43 @@
 #define HARDIRQ_OFFSET 0x00000100U
 #define HARDIRQ_MASK   0x0000ff00U
 
-DECLARE_PER_CPU(unsigned int, __preempt_count);
-
 static inline unsigned int preempt_count(void)
 {
-	return *(volatile unsigned int *)this_cpu_ptr(&__preempt_count);
+	return READ_ONCE(current_thread_info()->preempt_count);
+}
+
+/* Put the count back to a value saved earlier (fault catching, tests). */
+static inline void preempt_count_set(unsigned int v)
+{
+	barrier();
+	WRITE_ONCE(current_thread_info()->preempt_count, v);
+	barrier();
 }
 
 static inline void preempt_count_add(unsigned int v)
 {
-	this_cpu(__preempt_count) += v;
+	current_thread_info()->preempt_count += v;
 	barrier();
 }
 
 static inline void preempt_count_sub(unsigned int v)
 {
 	barrier();
-	this_cpu(__preempt_count) -= v;
+	current_thread_info()->preempt_count -= v;
 }
 
 #define in_irq()       ((preempt_count() & HARDIRQ_MASK) != 0)
 #define in_interrupt() in_irq()
 #define in_atomic()    (preempt_count() != 0)
+
+/* Linux's get_cpu()/put_cpu(): the hart, kept until put_cpu(). */
+#define get_cpu()                                                                                  \
+	({                                                                                         \
+		preempt_disable();                                                                 \
+		smp_processor_id();                                                                \
+	})
+#define put_cpu()     preempt_enable()
+#define preemptible() (preempt_count() == 0 && !irqs_disabled())
 
 /* Reschedule hook run when the count drops to zero (the scheduler's). */
 void preempt_schedule(void);

@@ -19,6 +19,7 @@
 #include "list.h"
 #include "percpu.h"
 #include "spinlock.h"
+#include "thread_info.h"
 
 /* Task states, as Linux spells them. */
 #define TASK_RUNNING	     0x0000
@@ -45,6 +46,7 @@
 
 struct sched_class;
 struct rq;
+struct set_affinity_pending;
 struct avl_node {
 	struct avl_node *left, *right;
 	int height;
@@ -70,13 +72,15 @@ struct context {
 };
 
 struct task_struct {
-	struct context ctx;  /* keep first: switch.S uses offset 0 */
+	/* Keep first: `tp` points at the task and entry.S reads TI_*. Its
+	 * cpu is the runqueue the task is on or will wake on; it changes
+	 * only while the task does not run (set_task_cpu()). */
+	struct thread_info thread_info;
+	struct context ctx;  /* switch.S: TASK_CTX */
 	volatile long state; /* TASK_* */
 	int on_rq;	     /* TASK_ON_RQ_* (rq->lock) */
 	int on_cpu;	     /* running, or being switched out (release in finish_task_switch) */
-	int cpu;	     /* runqueue it is on or will wake on */
 	int need_resched;    /* set by resched_curr() on the running task */
-	unsigned int preempt_saved; /* the hart\'s preempt_count while switched out */
 	const struct sched_class *sched_class;
 	int policy;
 	int prio;	 /* effective: 0..99 rt, 100..139 fair */
@@ -93,31 +97,34 @@ struct task_struct {
 	int refcount;
 	int pid;
 	char comm[TASK_COMM_LEN];
-	void *stack;			 /* THREAD_SIZE block, guard page lowest */
-	struct list_head tasks;		 /* on the global task list (tasklist_lock) */
-	struct kthread *kthread;	 /* kthread state, NULL for idle tasks */
-	bool in_stop_fn;		 /* set while the stopper runs a stop fn */
-	void *fault_catch;		 /* tests: an armed expected-fault catch (trap.c) */
-	unsigned long migration_pending; /* a running-task move in flight (stop_machine.c) */
+	void *stack;		 /* THREAD_SIZE block, guard page lowest */
+	struct list_head tasks;	 /* on the global task list (tasklist_lock) */
+	struct kthread *kthread; /* kthread state, NULL for idle tasks */
+	bool in_stop_fn;	 /* set while the stopper runs a stop fn */
+	void *fault_catch;	 /* tests: an armed expected-fault catch (trap.c) */
+	/* A running-task move in flight (p->pi_lock); sched/core.c. */
+	struct set_affinity_pending *migration_pending;
 };
 
 #define TASK_ON_RQ_QUEUED    1
 #define TASK_ON_RQ_MIGRATING 2
 
-DECLARE_PER_CPU(struct task_struct *, current_task);
+/* `tp` (thread_info.h): valid in any context, on any hart, from the
+ * first instruction (the boot hart starts as init_task). */
 static inline struct task_struct *get_current(void)
 {
-	return this_cpu(current_task);
+	return __current_tp;
 }
 #define current get_current()
+extern struct task_struct init_task; /* the boot hart's boot context: swapper/0 */
 
 static inline int task_cpu(const struct task_struct *p)
 {
-	return READ_ONCE(p->cpu);
+	return READ_ONCE(p->thread_info.cpu);
 }
 
-void sched_init(void);		/* boot hart, before secondaries start */
-void sched_init_this_cpu(void); /* each hart: its boot context becomes its idle task */
+void sched_init(void);					/* boot hart, before secondaries start */
+struct task_struct *cpu_idle_task(int cpu);		/* swapper/N, the hart's boot context */
 __attribute__((noreturn)) void cpu_startup_entry(void); /* the idle loop */
 
 void schedule(void); /* may sleep: set_current_state() first */

@@ -14,14 +14,15 @@
 #include "percpu.h"
 
 /*
- * What a secondary hart needs before it can run C: published by the
- * boot hart (ready = 1 last, with release ordering) before hart_start.
+ * What a secondary hart needs before it can run C (a stack and its
+ * current task): published by the boot hart (ready = 1 last, with
+ * release ordering) before hart_start.
  * entry.S reads it by hartid; the layout matches BR_* in asm.h.
  */
 struct boot_record {
 	unsigned long hartid;
 	unsigned long stack_top;
-	unsigned long pcpu_offset;
+	struct task_struct *idle; /* the hart's idle task, loaded into `tp` */
 	unsigned long ready;
 };
 extern struct boot_record hart_boot_records[NR_CPUS];

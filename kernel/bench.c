@@ -439,7 +439,8 @@ static volatile int mig_stop;
 static int mig_spinner(void *arg)
 {
 	while (!mig_stop) {
-		if (smp_processor_id() == mig_target && !mig_seen_at)
+		/* Polls where it runs, moving meanwhile: raw is the point. */
+		if (raw_smp_processor_id() == mig_target && !mig_seen_at)
 			mig_seen_at = get_cycles();
 		cpu_relax();
 	}

@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "ktime.h"
 #include "percpu.h"
+#include "preempt.h"
 #include "riscv.h"
 #include "sbi.h"
 #include "sched.h"
@@ -84,7 +85,8 @@ void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason)
 	 * atomic (seq_cst) orders it before the MMIO or ecall below. */
 	for_each_cpu(cpu, mask)
 		__atomic_fetch_or(&per_cpu(ipi_pending, cpu), 1UL << reason, __ATOMIC_SEQ_CST);
-	__atomic_fetch_add(this_cpu_ptr(&ipi_sent), (unsigned long)cpumask_weight(mask),
+	/* A statistic: counted on the sender's hart of a moment ago (raw). */
+	__atomic_fetch_add(raw_cpu_ptr(&ipi_sent), (unsigned long)cpumask_weight(mask),
 			   __ATOMIC_RELAXED);
 	ipi_hw_send_mask(mask);
 }
@@ -140,12 +142,17 @@ int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
 {
 	cpumask_t others;
 	char mask[40];
+	/* Stay on this hart while asking the others (as Linux does): the
+	 * one left out must be the one that waits. */
+	int me = get_cpu();
 	cpumask_copy(&others, cpu_online_mask);
-	cpumask_clear_cpu(smp_processor_id(), &others);
+	cpumask_clear_cpu(me, &others);
 	if (silent)
 		cpumask_clear(silent);
-	if (cpumask_empty(&others))
+	if (cpumask_empty(&others)) {
+		put_cpu();
 		return 0;
+	}
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		if (cpumask_test_cpu(cpu, &others))
 			cpumask_set_cpu_atomic(cpu, &backtrace_wanted);
@@ -170,6 +177,7 @@ int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
 	if (silent)
 		cpumask_copy(silent, &backtrace_wanted);
 	cpumask_clear(&backtrace_wanted);
+	put_cpu();
 	return n;
 }
 

@@ -3,7 +3,7 @@
  *
  * picolibc's strtol()/strtoul() report overflow through errno, and its
  * strtok() keeps state, both in thread-local storage addressed through
- * `tp`. In this kernel `tp` holds the hart's per-cpu offset (percpu.h), so
+ * `tp`. In this kernel `tp` holds the current task (thread_info.h), so
  * those writes would land at an arbitrary address. The linker script
  * refuses any thread-local data; these are the replacements (Linux's
  * names: simple_strtoul for prefixes, kstrtol/kstrtoul for whole strings).

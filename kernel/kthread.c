@@ -80,8 +80,11 @@ static struct task_struct *create(int (*fn)(void *), void *data, const char *nam
 	p->stack = stack;
 	sched_task_init(p, name);
 	p->state = TASK_NEW;
-	p->preempt_saved = 1; /* the rq lock, dropped in schedule_tail() */
-	p->cpu = smp_processor_id();
+	/* Its first switch hands it the runqueue lock: schedule_tail() drops
+	 * it, and with it this count. */
+	p->thread_info.preempt_count = 1;
+	/* Where it first wakes unless bound or moved (a hint: raw). */
+	set_task_cpu(p, raw_smp_processor_id());
 	/* First switch_to() into it "returns" to ret_from_kthread. */
 	p->ctx.ra = (unsigned long)ret_from_kthread;
 	p->ctx.sp = (unsigned long)stack + THREAD_SIZE - STACK_TOP_PAD;

@@ -8,7 +8,6 @@
 
 extern char __percpu_start[], __percpu_end[];
 unsigned long __per_cpu_offset[NR_CPUS];
-DEFINE_PER_CPU(int, cpu_number);
 
 /* Boot hart only, after the page allocator and before any secondary runs. */
 void setup_per_cpu_areas(int ncpus)
@@ -23,6 +22,5 @@ void setup_per_cpu_areas(int ncpus)
 			panic("percpu: no memory for CPU %d's area (%zu bytes)", cpu, size);
 		memset(area, 0, PAGE_SIZE << order);
 		__per_cpu_offset[cpu] = (uintptr_t)area - (uintptr_t)__percpu_start;
-		per_cpu(cpu_number, cpu) = cpu;
 	}
 }

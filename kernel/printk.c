@@ -80,7 +80,9 @@ int vprintk(int level, const char *fmt, va_list ap)
 {
 	char buf[320];
 	uint64_t ns = ktime_get_ns();
-	int cpu = smp_processor_id();
+	/* The hart in the prefix is where the message was made; a caller
+	 * that may migrate gets the hart it was on a moment ago (raw). */
+	int cpu = raw_smp_processor_id();
 	int pre =
 		snprintf(buf, sizeof(buf), "[%5lu.%06lu] cpu%d/h%lu <%d> ",
 			 (unsigned long)(ns / 1000000000u),

@@ -2,7 +2,7 @@
  * smp.c - numbering the harts and bringing the secondaries up.
  *
  * The boot hart (logical CPU 0) publishes a boot record per secondary
- * (stack, per-cpu offset), then starts them all with SBI HSM hart_start
+ * (stack, idle task), then starts them all with SBI HSM hart_start
  * and waits, with a timeout, for each to report online. Starting them
  * all before waiting lets 128 harts come up in parallel.
  *
@@ -84,13 +84,14 @@ void smp_setup_cpus(unsigned long hartid)
 	}
 }
 
-/* First C code of a secondary hart, on its own stack with tp set. */
+/* First C code of a secondary hart, on its own stack with tp = its idle
+ * task (so smp_processor_id() already says cpu). */
 void secondary_start(unsigned long hartid, struct boot_record *rec)
 {
 	int cpu = (int)(rec - hart_boot_records);
 
 	paging_enable_this_cpu();
-	if (this_cpu(cpu_number) != cpu || cpu_to_hartid(cpu) != hartid)
+	if (raw_smp_processor_id() != cpu || cpu_to_hartid(cpu) != hartid)
 		panic("smp: hart %lu took boot record of cpu%d", hartid, cpu);
 	int expect = CPU_BOOT_STARTING;
 	if (!__atomic_compare_exchange_n(&cpu_boot_state[cpu], &expect, CPU_BOOT_ONLINE, false,
@@ -135,7 +136,7 @@ void smp_boot_secondaries(void)
 		per_cpu(overflow_stack_top, cpu) = alloc_overflow_stack();
 		rec->hartid = cpu_to_hartid(cpu);
 		rec->stack_top = (uintptr_t)stack + THREAD_SIZE - STACK_TOP_PAD;
-		rec->pcpu_offset = __per_cpu_offset[cpu];
+		rec->idle = cpu_idle_task(cpu);
 	}
 	for (int cpu = 1; cpu < nr_cpu_ids; cpu++) {
 		struct boot_record *rec = &hart_boot_records[cpu];

@@ -53,7 +53,9 @@ bool spin_is_locked(spinlock_t *l)
 
 bool spin_held_by_me(spinlock_t *l)
 {
-	return spin_is_locked(l) && READ_ONCE(l->holder) == smp_processor_id();
+	/* Raw: a holder cannot be preempted, so if the holder is the hart we
+	 * run on, it is us; if it is not, moving cannot make it so. */
+	return spin_is_locked(l) && READ_ONCE(l->holder) == raw_smp_processor_id();
 }
 
 void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)

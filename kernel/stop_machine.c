@@ -116,7 +116,9 @@ static bool cpu_stop_queue_work(int cpu, struct cpu_stop_work *work)
 static bool stop_call_would_deadlock(const char *api, unsigned long caller)
 {
 	const char *why = NULL;
-	if (current->in_stop_fn || current == this_cpu(cpu_stopper).thread)
+	/* Raw: if we are a stopper we are bound to its hart; if not, no
+	 * hart's stopper is us. */
+	if (current->in_stop_fn || current == raw_cpu(cpu_stopper).thread)
 		why = "from a stop fn";
 	else if (in_irq())
 		why = "from interrupt context";
@@ -517,7 +519,7 @@ static void cpu_stopper_run(struct cpu_stopper *stopper, struct cpu_stop_work *w
 	if (WARN(preempt_count() != count + 1,
 		 "cpu_stop: fn %p (caller 0x%lx) leaked preempt count %u", (void *)fn,
 		 stopper->caller, preempt_count() - count - 1))
-		this_cpu(__preempt_count) = count + 1;
+		preempt_count_set(count + 1);
 	if (WARN(irqs_disabled(), "cpu_stop: fn %p (caller 0x%lx) returned with interrupts off",
 		 (void *)fn, stopper->caller))
 		local_irq_enable();
@@ -663,7 +665,7 @@ static int migration_cpu_stop(void *data)
 		chase_cpu = task_cpu(p);
 	}
 	if (finished) {
-		p->migration_pending = 0;
+		p->migration_pending = NULL;
 		pending->stop_pending = 0;
 	}
 	spin_unlock(&rq->lock);
@@ -688,7 +690,7 @@ static int migrate_running_task(struct rq *rq, struct task_struct *p, unsigned l
 				int dest_cpu)
 {
 	struct set_affinity_pending my = {0};
-	struct set_affinity_pending *pending = (void *)p->migration_pending;
+	struct set_affinity_pending *pending = p->migration_pending;
 	bool owner = false, queue = false;
 
 	if (!pending) {
@@ -699,7 +701,7 @@ static int migrate_running_task(struct rq *rq, struct task_struct *p, unsigned l
 		owner = true;
 		/* Safe: we do not return before every sharer let go (below). */
 		// cppcheck-suppress autoVariables
-		p->migration_pending = (uintptr_t)&my;
+		p->migration_pending = &my;
 	} else {
 		pending->refs++;
 	}
@@ -713,7 +715,7 @@ static int migrate_running_task(struct rq *rq, struct task_struct *p, unsigned l
 	if (queue && !stop_one_cpu_nowait(cpu, migration_cpu_stop, pending, &pending->stop_work)) {
 		flags = spin_lock_irqsave(&p->pi_lock);
 		pending->stop_pending = 0;
-		p->migration_pending = 0;
+		p->migration_pending = NULL;
 		spin_unlock_irqrestore(&p->pi_lock, flags);
 		complete_all(&pending->done);
 	}

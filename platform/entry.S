@@ -15,7 +15,10 @@ _start:
 	la	t0, trap_vector
 	csrw	stvec, t0
 	csrw	sie, zero
-	li	tp, 0
+	/* tp is the current task from the first instruction on: the boot
+	 * hart's boot context is init_task (swapper/0, in bss, so it reads
+	 * cpu 0 and preempt count 0 once bss is cleared below). */
+	la	tp, init_task
 
 	/*
 	 * Our own lottery. OpenSBI 1.1's hart_start marks the target
@@ -54,7 +57,9 @@ secondary_entry:
 	la	t0, trap_vector
 	csrw	stvec, t0
 	csrw	sie, zero
-	li	tp, 0
+	/* Until the record names our idle task, an early trap reports as
+	 * swapper/0 rather than dereferencing a null tp. */
+	la	tp, init_task
 secondary_wait:
 	la	t0, hart_boot_records
 	li	t1, NR_CPUS
@@ -70,7 +75,7 @@ secondary_wait:
 	j	secondary_wait
 3:	fence	r, rw
 	ld	sp, BR_STACK(t0)
-	ld	tp, BR_PCPU_OFF(t0)
+	ld	tp, BR_TASK(t0)
 	mv	a1, t0
 	mv	s0, zero
 	call	secondary_start
@@ -158,7 +163,14 @@ ret_from_trap:
 	csrw	sepc, t0
 	ld	ra, PT_RA(sp)
 	ld	gp, PT_GP(sp)
-	/* tp is the hart's per-cpu offset: never restore a stale one. */
+	/*
+	 * tp is the current task and is not restored from the frame. It is
+	 * already right: every trap comes from S-mode, where tp is always
+	 * current (no user mode to swap it with through sscratch, as Linux
+	 * must), and a trap that switched tasks on the way out came back
+	 * through switch_to(), which loads tp with the task that owns this
+	 * frame. The saved copy is for register dumps only.
+	 */
 	ld	t0, PT_T0(sp)
 	ld	t1, PT_T1(sp)
 	ld	t2, PT_T2(sp)
@@ -190,10 +202,22 @@ ret_from_trap:
 	sret
 
 stack_overflow:
-	/* t0 is in sscratch; sp is unusable. Take this hart's overflow stack. */
-	la	t0, overflow_stack_top
-	add	t0, t0, tp
+	/*
+	 * t0 is in sscratch; sp is unusable as a stack. Take this hart's
+	 * overflow stack, overflow_stack_top + __per_cpu_offset[current's
+	 * cpu]. Building that address takes two registers, so the bad sp is
+	 * parked in the current task (tp is always valid) meanwhile.
+	 */
+	sd	sp, TI_TRAP_SP(tp)
+	lw	t0, TI_CPU(tp)
+	slli	t0, t0, 3
+	la	sp, __per_cpu_offset
+	add	t0, t0, sp
 	ld	t0, 0(t0)
+	la	sp, overflow_stack_top
+	add	t0, t0, sp
+	ld	t0, 0(t0)
+	ld	sp, TI_TRAP_SP(tp)
 	addi	t0, t0, -PT_SIZE
 	sd	sp, PT_SP(t0)
 	mv	sp, t0

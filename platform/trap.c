@@ -77,8 +77,8 @@ void show_regs(const struct pt_regs *r)
 /* Resume the test that armed a fault catch on this hart, if any. */
 static void try_fault_catch(struct pt_regs *regs, bool overflow)
 {
-	struct task_struct *t = current; /* NULL before the scheduler exists */
-	struct fault_catch *fc = t ? t->fault_catch : NULL;
+	struct task_struct *t = current;
+	struct fault_catch *fc = t->fault_catch;
 	if (!fc)
 		return;
 	t->fault_catch = NULL;
@@ -102,7 +102,7 @@ bool call_catching_fault(void (*fn)(void *), void *arg, struct fault_record *rec
 		return false;
 	}
 	/* Back from the trap handler, which left interrupts off. */
-	this_cpu(__preempt_count) = fc.preempt;
+	preempt_count_set(fc.preempt);
 	if (fc.irqs_on)
 		local_irq_enable();
 	*rec = fc.rec;

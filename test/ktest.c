@@ -169,7 +169,7 @@ static void run_case(const struct ktest_case *c, int n, struct totals *tot)
 		console_printf("    # %s: left preempt_count 0x%x, interrupts %s\n", c->name,
 			       preempt_count(), irqs_disabled() ? "off" : "on");
 		t.failures++;
-		this_cpu(__preempt_count) = 0;
+		preempt_count_set(0);
 		local_irq_enable();
 	}
 	unsigned long ms = (unsigned long)((ktime_get_ns() - start) / 1000000);

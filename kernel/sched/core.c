@@ -9,13 +9,15 @@
  * TASK_ON_RQ_MIGRATING (moving a queued task).
  *
  * The runqueue lock is held across switch_to(): the next task releases
- * it in finish_task_switch(), as Linux does. preempt_count is per hart;
- * a task switched out from a preemption carries one more count than one
- * that called schedule(), so each task saves the hart's count when it
- * switches out and puts it back when it resumes.
+ * it in finish_task_switch(), as Linux does. preempt_count is per task
+ * (thread_info.h), so a task switched out holds the count the lock gave
+ * it and finds it again when it resumes; the next task's count includes
+ * the lock too (it took it, or a new thread starts with 1), and its
+ * finish_task_switch() drops it.
  */
 #include <stdio.h>
 #include <string.h>
+#include "asm.h"
 #include "console.h"
 #include "ipi.h"
 #include "kthread.h"
@@ -27,13 +29,21 @@
 #include "kernel/sched/internal.h"
 
 DEFINE_PER_CPU(struct rq, runqueues);
-DEFINE_PER_CPU(struct task_struct *, current_task);
+/* CPU 0's boot context and idle task, current (tp) from the first
+ * instruction; in bss, so cpu 0 and preempt count 0 before anything runs. */
+struct task_struct init_task;
 LIST_HEAD(task_list);
 DEFINE_SPINLOCK(tasklist_lock); /* task_list and pid allocation; leaf */
 static int next_pid = 1;
 static bool sched_running;
 
 extern struct task_struct *switch_to(struct task_struct *prev, struct task_struct *next);
+
+_Static_assert(offsetof(struct task_struct, thread_info) == 0, "tp points at thread_info");
+_Static_assert(offsetof(struct thread_info, preempt_count) == TI_PREEMPT_COUNT, "TI_*");
+_Static_assert(offsetof(struct thread_info, cpu) == TI_CPU, "TI_*");
+_Static_assert(offsetof(struct thread_info, trap_sp) == TI_TRAP_SP, "TI_*");
+_Static_assert(offsetof(struct task_struct, ctx) == TASK_CTX, "switch.S");
 extern void (*scheduler_tick_hook)(void);
 extern void (*irq_exit_hook)(struct pt_regs *regs);
 extern void (*preempt_schedule_hook)(void);
@@ -115,9 +125,11 @@ void deactivate_task(struct rq *rq, struct task_struct *p, int flags)
 	p->sched_class->dequeue_task(rq, p, flags);
 }
 
+/* p is not running (queued and being moved, asleep, or new): a running
+ * task reads its own hart from this field (smp_processor_id()). */
 void set_task_cpu(struct task_struct *p, int cpu)
 {
-	WRITE_ONCE(p->cpu, cpu);
+	WRITE_ONCE(p->thread_info.cpu, cpu);
 }
 
 bool task_allowed_on(const struct task_struct *p, int cpu)
@@ -301,10 +313,10 @@ static void finish_task_switch(struct task_struct *prev)
 		put_task_struct(prev); /* the reference it ran on */
 }
 
-/* A new thread's first C code (ret_from_kthread): finish the switch. */
+/* A new thread's first C code (ret_from_kthread): finish the switch. Its
+ * preempt count started at 1, the runqueue lock it is handed. */
 void schedule_tail(struct task_struct *prev)
 {
-	this_cpu(__preempt_count) = current->preempt_saved; /* 1: the rq lock */
 	finish_task_switch(prev);
 }
 
@@ -333,10 +345,7 @@ static void __schedule(bool preempt)
 		prev->nvcsw++;
 		WRITE_ONCE(next->on_cpu, 1);
 		rq->curr = next;
-		this_cpu(current_task) = next;
-		prev->preempt_saved = preempt_count();
-		prev = switch_to(prev, next);
-		this_cpu(__preempt_count) = current->preempt_saved;
+		prev = switch_to(prev, next); /* tp = next */
 		finish_task_switch(prev);
 	} else {
 		spin_unlock(&rq->lock);
@@ -658,9 +667,12 @@ void do_exit(int code)
 
 /* ---- boot ---- */
 
+/* CPU 0's is the boot context itself (init_task, already current); the
+ * others are made here, before their harts start (the boot record hands
+ * each hart its idle task as its first tp). */
 static struct task_struct *make_idle_task(int cpu)
 {
-	struct task_struct *idle = kzalloc(sizeof(*idle));
+	struct task_struct *idle = cpu ? kzalloc(sizeof(*idle)) : &init_task;
 	if (!idle)
 		panic("sched: no memory for cpu%d's idle task", cpu);
 	char name[TASK_COMM_LEN];
@@ -673,7 +685,7 @@ static struct task_struct *make_idle_task(int cpu)
 	cpumask_clear(&idle->cpus_allowed);
 	cpumask_set_cpu(cpu, &idle->cpus_allowed);
 	idle->nr_cpus_allowed = 1;
-	idle->cpu = cpu;
+	set_task_cpu(idle, cpu);
 	idle->on_cpu = 1;
 	return idle;
 }
@@ -690,7 +702,6 @@ void sched_init(void)
 		rq->idle = make_idle_task(cpu);
 		rq->curr = rq->idle;
 		rq->balance_tick = (unsigned long)cpu;
-		per_cpu(current_task, cpu) = rq->idle;
 	}
 	scheduler_tick_hook = scheduler_tick;
 	irq_exit_hook = preempt_schedule_irq;
@@ -698,6 +709,11 @@ void sched_init(void)
 	sched_running = true;
 	panic_register_notifier(sched_show);
 	pr_info("sched: classes stop > rt > fair > idle; %d runqueues", nr_cpu_ids);
+}
+
+struct task_struct *cpu_idle_task(int cpu)
+{
+	return cpu_rq(cpu)->idle;
 }
 
 /* The boot context of a hart is its idle task (pid 0, "swapper/N"). */

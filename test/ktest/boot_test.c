@@ -6,6 +6,7 @@
 #include "ipi.h"
 #include "ktest.h"
 #include "sbi.h"
+#include "sched.h"
 #include "smp.h"
 
 static void boot_every_dt_hart_is_online(struct ktest *t)
@@ -39,23 +40,39 @@ static void boot_hart_is_cpu0(struct ktest *t)
 }
 
 static int seen[NR_CPUS];
+static DEFINE_PER_CPU(int, per_cpu_slot);
 
+/* On a thread bound to its hart (run_on_cpus): smp_processor_id() may be
+ * used without disabling preemption, as it cannot move. */
 static void record_cpu(void *arg)
 {
 	int cpu = smp_processor_id();
-	/* tp-based lookup must agree with the table built at boot. */
-	if (per_cpu(cpu_number, cpu) == cpu)
+	this_cpu(per_cpu_slot) = cpu + 1;
+	/* The task's hart and the per-cpu base derived from it agree with
+	 * the table built at boot. */
+	if (task_cpu(current) == cpu &&
+	    this_cpu_ptr(&per_cpu_slot) == per_cpu_ptr(&per_cpu_slot, cpu))
 		__atomic_fetch_add(&seen[cpu], 1, __ATOMIC_RELAXED);
 }
 
 static void boot_per_cpu_data_on_every_hart(struct ktest *t)
 {
 	int cpu;
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
 		seen[cpu] = 0;
+		if (cpu < nr_cpu_ids)
+			per_cpu(per_cpu_slot, cpu) = 0;
+	}
 	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, record_cpu, NULL), 0);
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		EXPECT_EQ(t, seen[cpu], cpu_online(cpu) ? 1 : 0);
+	/* Each hart wrote its own copy, and the copies are distinct. */
+	for_each_online_cpu(cpu) {
+		EXPECT_EQ(t, per_cpu(per_cpu_slot, cpu), cpu + 1);
+		if (cpu)
+			EXPECT_NE(t, (uintptr_t)per_cpu_ptr(&per_cpu_slot, cpu),
+				  (uintptr_t)per_cpu_ptr(&per_cpu_slot, 0));
+	}
 }
 
 static void boot_hsm_reports_started(struct ktest *t)

@@ -44,7 +44,9 @@ static inline int test_hart(void)
 static inline int pin_self_pick_other(void)
 {
 	cpumask_t me;
-	int self = smp_processor_id(), cpu, other = -1;
+	/* Raw: we may move before the pin takes effect; wherever we are
+	 * pinned, we stay, and the check below reads it again. */
+	int self = raw_smp_processor_id(), cpu, other = -1;
 	cpumask_clear(&me);
 	cpumask_set_cpu(self, &me);
 	if (set_cpus_allowed_ptr(current, &me) != 0)

@@ -15,7 +15,9 @@ static int ran_on[NR_CPUS];
 
 static int note_cpu(void *arg)
 {
-	__atomic_fetch_add(&ran_on[smp_processor_id()], 1, __ATOMIC_RELAXED);
+	/* Where it ran just now (raw: it may move right after, and this
+	 * only counts where threads ran). */
+	__atomic_fetch_add(&ran_on[raw_smp_processor_id()], 1, __ATOMIC_RELAXED);
 	return (int)(uintptr_t)arg;
 }
 
@@ -143,7 +145,7 @@ static int report_after_wake(void *arg)
 {
 	struct sleeper *s = arg;
 	wait_for_completion(&s->go);
-	s->cpu_seen = smp_processor_id();
+	s->cpu_seen = raw_smp_processor_id(); /* where it woke (it may move on: raw) */
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "ktest.h"
 #include "ktime.h"
 #include "mm.h"
+#include "preempt.h"
 #include "riscv.h"
 #include "smp.h"
 #include "sched_helpers.h"
@@ -27,10 +28,16 @@ static void smp_call_many_reaches_each_hart_once(struct ktest *t)
 {
 	int cpu;
 	memset(ran, 0, sizeof(ran));
-	ASSERT_EQ(t, smp_call_function_many(cpu_online_mask, report_self, NULL, true), 0);
+	/* The caller's hart must not change between the call and the check:
+	 * preemption off around both, as Linux's callers do. */
+	preempt_disable();
+	int me = smp_processor_id();
+	int rc = smp_call_function_many(cpu_online_mask, report_self, NULL, true);
+	preempt_enable();
+	ASSERT_EQ(t, rc, 0);
 	for (cpu = 0; cpu < NR_CPUS; cpu++) {
 		/* smp_call_function_many skips the caller, as Linux's does. */
-		int want = cpu_online(cpu) && cpu != smp_processor_id();
+		int want = cpu_online(cpu) && cpu != me;
 		EXPECT_EQ(t, ran[cpu], want);
 		if (want)
 			EXPECT_EQ(t, ran_hart[cpu], cpu_to_hartid(cpu));
@@ -55,12 +62,12 @@ static void smp_call_single_waits_for_result(struct ktest *t)
 
 static void smp_wait_with_irqs_off_is_refused(struct ktest *t)
 {
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs two harts");
+	local_irq_disable();
 	int other = cpumask_next(smp_processor_id(), cpu_online_mask);
 	if (other >= NR_CPUS)
 		other = cpumask_first(cpu_online_mask);
-	if (other == smp_processor_id())
-		ktest_skip(t, "needs two harts");
-	local_irq_disable();
 	int a = smp_call_function_single(other, report_self, NULL, true);
 	int b = smp_call_function_many(cpu_online_mask, report_self, NULL, true);
 	local_irq_enable();
