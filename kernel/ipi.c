@@ -181,9 +181,21 @@ int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
 	return n;
 }
 
+/*
+ * The doorbell is cleared (sip.SSIP here; the IMSIC identity was claimed
+ * by irqchip_handle()) before the pending word is taken, and the fence
+ * keeps that order: if the swap below were performed before the clear,
+ * a sender could set its reason bit after our swap and ring between the
+ * swap and the clear, and the clear would erase its doorbell: the reason
+ * would sit in the word until some unrelated IPI arrived. With the clear
+ * first, such a reason either is in our swap or rings a fresh doorbell.
+ * (The sender's side of the pairing: its AMO on the word is ordered
+ * before its doorbell, see send_ipi_mask().)
+ */
 void ipi_interrupt(void)
 {
 	ipi_hw_clear();
+	__asm__ volatile("fence iorw, iorw" ::: "memory");
 	this_cpu(ipi_irqs)++;
 	unsigned long pending =
 		__atomic_exchange_n(this_cpu_ptr(&ipi_pending), 0, __ATOMIC_ACQUIRE);

@@ -27,7 +27,10 @@ void spin_lock(spinlock_t *l)
 bool spin_trylock(spinlock_t *l)
 {
 	preempt_disable();
-	uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+	/* Acquire on this load: it reads the owner value that the last
+	 * unlock released, and the critical section must see everything
+	 * that unlock published. The CAS below only claims the ticket. */
+	uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
 	uint32_t expect = owner;
 	if (__atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED)) {

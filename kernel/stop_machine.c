@@ -133,11 +133,18 @@ static bool stop_call_would_deadlock(const char *api, unsigned long caller)
 	return true;
 }
 
+static bool stoppers_ready(void)
+{
+	return __atomic_load_n(&stop_machine_initialized, __ATOMIC_ACQUIRE);
+}
+
+/* 0, -EINVAL for a bad cpu, -ENOENT for one with no stopper (offline, or
+ * before cpu_stop_init()). */
 static int check_cpu(int cpu)
 {
 	if (cpu < 0 || cpu >= NR_CPUS)
 		return -EINVAL;
-	if (!cpu_online(cpu))
+	if (!cpu_online(cpu) || !stoppers_ready())
 		return -ENOENT;
 	return 0;
 }
@@ -400,7 +407,7 @@ static int check_mask(const cpumask_t *mask)
 	if (!mask || cpumask_empty(mask))
 		return -EINVAL;
 	cpumask_andnot(&off, mask, cpu_online_mask);
-	return cpumask_empty(&off) ? 0 : -ENOENT;
+	return cpumask_empty(&off) && stoppers_ready() ? 0 : -ENOENT;
 }
 
 /* What every call taking a mask and a fn checks first: 0, or its result. */
@@ -499,10 +506,14 @@ static void cpu_stopper_run(struct cpu_stopper *stopper, struct cpu_stop_work *w
 	unsigned long switches = current->nvcsw;
 
 	preempt_disable();
-	stopper->fn = fn;
+	/* What the watchdog reads, before fn that says "something runs": a
+	 * tick between the stores must not pair a new fn with the last
+	 * work's start time (a false "running fn for N ms"). The release
+	 * pairs with the acquire in stop_tick_check() and print_stop_info(). */
 	stopper->caller = work->caller;
 	stopper->reported = false;
 	stopper->started = get_cycles();
+	__atomic_store_n(&stopper->fn, fn, __ATOMIC_RELEASE);
 	current->in_stop_fn = true;
 	/* The buffer is the owner's again once fn starts (nowait users). */
 	__atomic_store_n(&work->queued, 0, __ATOMIC_RELEASE);
@@ -559,7 +570,7 @@ static int cpu_stopper_thread(void *data)
 static void stop_tick_check(bool stray)
 {
 	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
-	cpu_stop_fn_t fn = READ_ONCE(stopper->fn);
+	cpu_stop_fn_t fn = __atomic_load_n(&stopper->fn, __ATOMIC_ACQUIRE);
 	if (stray) /* the tick saw a task off its mask with no move pending */
 		__atomic_fetch_add(&affinity_violations, 1, __ATOMIC_RELAXED);
 	if (!fn || stopper->reported || fn == multi_cpu_stop)
@@ -584,7 +595,7 @@ void print_stop_info(void)
 	int cpu;
 	for_each_online_cpu(cpu) {
 		struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
-		cpu_stop_fn_t fn = READ_ONCE(s->fn);
+		cpu_stop_fn_t fn = __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE);
 		if (fn)
 			console_printf(
 				"  cpu%d: stopper running fn %p (caller 0x%lx) for %lu ms, state "
@@ -673,8 +684,16 @@ static int migration_cpu_stop(void *data)
 	local_irq_enable();
 
 	if (chase &&
-	    !stop_one_cpu_nowait(chase_cpu, migration_cpu_stop, pending, &pending->stop_work))
-		finished = true; /* no stopper there: complete the waiters anyway */
+	    !stop_one_cpu_nowait(chase_cpu, migration_cpu_stop, pending, &pending->stop_work)) {
+		/* No stopper there: finish as the path above does, so that
+		 * nothing points into the waiter's stack once it is released. */
+		unsigned long flags = spin_lock_irqsave(&p->pi_lock);
+		if (p->migration_pending == pending)
+			p->migration_pending = NULL;
+		pending->stop_pending = 0;
+		spin_unlock_irqrestore(&p->pi_lock, flags);
+		finished = true;
+	}
 	if (finished)
 		complete_all(&pending->done);
 	return 0;
@@ -797,6 +816,5 @@ void cpu_stop_init(void)
 	active_balance_hook = active_balance;
 	stop_tick_hook = stop_tick_check;
 	panic_register_notifier(print_stop_info);
-	smp_wmb();
-	stop_machine_initialized = true;
+	__atomic_store_n(&stop_machine_initialized, true, __ATOMIC_RELEASE);
 }

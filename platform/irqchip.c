@@ -106,6 +106,10 @@ void irqchip_handle(void)
 		unsigned long top;
 		while ((top = csr_swap(CSR_STOPEI, 0)) != 0) {
 			unsigned int id = (unsigned int)(top >> 16);
+			/* The claim cleared the identity's pending bit: order it
+			 * before ipi_interrupt() reads the pending word (the race
+			 * is described there). */
+			__asm__ volatile("fence iorw, iorw" ::: "memory");
 			if (id == dt.imsic_s.ipi_id && ipi_hw_direct_path() == IPI_PATH_IMSIC)
 				ipi_interrupt();
 			else

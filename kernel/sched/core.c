@@ -520,10 +520,28 @@ int set_user_nice(struct task_struct *p, int nice)
 int (*migrate_running_task_hook)(struct rq *rq, struct task_struct *p, unsigned long flags,
 				 int dest_cpu);
 
+/*
+ * Moving a running task waits for its hart's stopper to preempt it, so
+ * the caller must be able to sleep and must not be that stopper: why not,
+ * or NULL. The context is sampled at entry (the locks taken since raise
+ * the count and mask interrupts).
+ */
+static const char *running_move_refused(const struct task_struct *p, bool atomic_caller)
+{
+	if (current->in_stop_fn)
+		return "from a stop fn";
+	if (current == cpu_stopper_task(task_cpu(p)))
+		return "from the task's own hart's stopper";
+	if (atomic_caller)
+		return "with preemption or interrupts off";
+	return NULL;
+}
+
 int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 {
 	unsigned long flags;
 	cpumask_t valid;
+	bool atomic_caller = !preemptible() || in_irq();
 	if (!p || !mask || !cpumask_and(&valid, mask, cpu_online_mask))
 		return -EINVAL;
 	if (p->kthread && kthread_is_per_cpu(p) && !cpumask_equal(mask, &p->cpus_allowed))
@@ -545,12 +563,19 @@ int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 	}
 	int dest = cpumask_first(&valid);
 	if (task_current(rq, p) || READ_ONCE(p->on_cpu)) {
-		if (migrate_running_task_hook)
+		const char *why = running_move_refused(p, atomic_caller);
+		if (!why && migrate_running_task_hook)
 			return migrate_running_task_hook(rq, p, flags, dest); /* unlocks */
 		p->cpus_allowed = old; /* refused: leave the task as it was */
 		p->nr_cpus_allowed = old_nr;
 		fair_update_migratable(rq, p, cpumask_weight(mask));
 		task_rq_unlock(rq, p, flags);
+		if (why) {
+			pr_warn("WARNING: set_cpus_allowed_ptr(%s/%d) called %s by 0x%lx: moving a "
+				"running task sleeps; refused with -EDEADLK",
+				p->comm, p->pid, why, _RET_IP_);
+			return -EDEADLK;
+		}
 		pr_warn("set_cpus_allowed_ptr: %s/%d is running on cpu%d; moving a running task "
 			"needs the stopper (not available)",
 			p->comm, p->pid, task_cpu(p));
