@@ -24,6 +24,7 @@ enum ipi_reason {
 	IPI_STOP,	   /* panic: stop this hart for good */
 	IPI_TEST,	   /* test suites count these */
 	IPI_BACKTRACE,	   /* print where this hart was interrupted (hang reports) */
+	IPI_KICK,	   /* end a halted cpu wait (cpu_wait.h); nothing else to do */
 	NR_IPI
 };
 
@@ -37,6 +38,9 @@ enum ipi_path ipi_path(void);
 void send_ipi(int cpu, enum ipi_reason reason);
 void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason);
 void ipi_interrupt(void); /* trap context: handle every pending reason */
+/* Interrupts off, after a wfi: take a pending kick without taking the
+ * interrupt; any other pending reason is left for the interrupt. */
+void ipi_absorb_kick(void);
 void smp_send_stop(void); /* panic: stop every other online hart */
 /* Every other online hart prints its current task and the backtrace of
  * what the IPI interrupted; waits up to wait_ms for them, names the harts
@@ -57,6 +61,9 @@ enum ipi_path ipi_hw_direct_path(void);
 extern void (*ipi_test_hook)(void);
 void ipi_hw_init_this_cpu(void);
 void ipi_hw_clear(void);
+/* Interrupts off: was this hart's doorbell rung? Clears it if so. */
+bool ipi_hw_take(void);
+void ipi_hw_raise_self(void); /* ring this hart's own doorbell again */
 
 /* Set by the scheduler: what IPI_RESCHEDULE does. */
 extern void (*scheduler_ipi_hook)(void);

@@ -24,6 +24,7 @@ void udelay(unsigned long us); /* busy wait; any context */
 void time_init(uint32_t timebase, bool use_sstc); /* boot hart, once */
 void timer_init_this_cpu(void);			  /* every hart, irqs off */
 void timer_interrupt(void);
+void timer_defer_due_tick(void); /* irqs off: push a due tick a period on */
 const char *timer_path(void);
 
 #endif

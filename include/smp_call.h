@@ -7,9 +7,15 @@
  * otherwise the target is already due to look.
  *
  * fn runs with interrupts off on the target and must not sleep.
- * Waiting for a remote hart with interrupts disabled would deadlock
- * against a hart waiting the same way on us: those calls warn and
- * return -EDEADLK. All may be called with preemption disabled.
+ *
+ * Context (Linux's rules): smp_call_function_single(), _many() and
+ * on_each_cpu() need interrupts on and not in an interrupt, whether they
+ * wait or not (they reuse this hart's csds, which a target with its
+ * interrupts off may hold for ever): otherwise they warn naming the
+ * caller and return -EDEADLK. They may be called with preemption off.
+ * smp_call_function_single_async() works from any context: the csd is
+ * the caller's, and -EBUSY says it is still in flight.
+ * Return: 0, -ENXIO for a cpu that is not online, -EDEADLK as above.
  */
 #ifndef HARTSTOP_SMP_CALL_H
 #define HARTSTOP_SMP_CALL_H

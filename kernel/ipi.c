@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include "console.h"
+#include "cpu_wait.h"
 #include "ipi.h"
 #include "kernel.h"
 #include "ktime.h"
@@ -136,6 +137,7 @@ static void ipi_backtrace(void)
 	bt->pc = regs ? regs->epc : 0;
 	bt->depth = regs ? save_backtrace(regs->s0, bt->ra, BT_DEPTH) : 0;
 	cpumask_clear_cpu_atomic(cpu, &backtrace_wanted); /* release: the record is complete */
+	smp_cond_wake(&backtrace_wanted);
 }
 
 int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
@@ -158,8 +160,16 @@ int trigger_all_cpu_backtrace(unsigned int wait_ms, cpumask_t *silent)
 			cpumask_set_cpu_atomic(cpu, &backtrace_wanted);
 	send_ipi_mask(&others, IPI_BACKTRACE);
 	uint64_t end = get_cycles() + (uint64_t)timebase_hz * wait_ms / 1000;
-	while (!cpumask_empty(&backtrace_wanted) && get_cycles() < end)
-		cpu_relax();
+	struct cpu_wait w = {0, 0};
+	/* Each answer kicks us (ipi_backtrace()); a halt also ends at our
+	 * next tick, which bounds the wait for those that never answer. */
+	while (!cpumask_empty(&backtrace_wanted) && get_cycles() < end) {
+		if (cpu_wait_should_halt(&w))
+			cpu_wait_halt_unless(&w, &backtrace_wanted,
+					     cpumask_empty(&backtrace_wanted));
+		else
+			cpu_relax();
+	}
 	smp_mb(); /* read the records after seeing their harts answer */
 	int cpu;
 	for_each_cpu(cpu, &others) {
@@ -220,10 +230,32 @@ void ipi_interrupt(void)
 			break;
 		case IPI_STOP:
 			ipi_stop();
+		case IPI_KICK: /* it woke the hart from a cpu wait: all it had to do */
 		default:
 			break;
 		}
 	}
+}
+
+/*
+ * A hart woke from a cpu wait's wfi with interrupts off (cpu_wait.c). If
+ * its doorbell rang, take the kick in place; any other reason that came
+ * with it stays in the word and the doorbell is rung again for it, so the
+ * interrupt still comes once interrupts are back on. A reason whose bit
+ * is set after the fetch below rings its own doorbell after that (the
+ * same order as in ipi_interrupt()).
+ */
+void ipi_absorb_kick(void)
+{
+	if (!ipi_hw_take())
+		return;
+	__asm__ volatile("fence iorw, iorw" ::: "memory");
+	unsigned long old = __atomic_fetch_and(this_cpu_ptr(&ipi_pending), ~(1UL << IPI_KICK),
+					       __ATOMIC_ACQ_REL);
+	if (old & (1UL << IPI_KICK))
+		this_cpu(ipi_received[IPI_KICK])++;
+	if (old & ~(1UL << IPI_KICK))
+		ipi_hw_raise_self();
 }
 
 void smp_send_stop(void)

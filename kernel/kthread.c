@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "cpu_wait.h"
 #include "kthread.h"
 #include "ktime.h"
 #include "mm.h"
@@ -206,8 +207,7 @@ void kthread_unpark(struct task_struct *p)
 		return;
 	/* A per-cpu thread parks on its own hart and comes back to it. */
 	if (k->bound_cpu >= 0 && test_flag(k, KTHREAD_IS_PARKED)) {
-		while (READ_ONCE(p->on_cpu))
-			cpu_relax();
+		smp_cond_load_acquire(&p->on_cpu, !VAL); /* off its hart for good */
 		kthread_bind(p, k->bound_cpu);
 	}
 	clear_flag(k, KTHREAD_SHOULD_PARK);

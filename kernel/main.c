@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include "console.h"
+#include "cpu_wait.h"
 #include "devicetree.h"
 #include "ipi.h"
 #include "irqchip.h"
@@ -86,6 +87,7 @@ void start_kernel(unsigned long hartid, const void *dtb)
 	smp_setup_cpus(hartid);
 	time_init(dt.timebase_hz, all_harts_have_sstc());
 	pr_info("time: timebase %u Hz, tick %d Hz through %s", timebase_hz, HZ, timer_path());
+	cpu_wait_init();
 
 	page_alloc_init(&dt, (uintptr_t)dtb, dt.dtb_size);
 	kmalloc_init();

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "console.h"
+#include "cpu_wait.h"
 #include "ipi.h"
 #include "irqchip.h"
 #include "kernel.h"
@@ -105,6 +106,7 @@ void secondary_start(unsigned long hartid, struct boot_record *rec)
 	ipi_init_this_cpu();
 	timer_init_this_cpu();
 	cpumask_set_cpu_atomic(cpu, cpu_online_mask);
+	smp_cond_wake(&cpu_boot_state[cpu]); /* the boot hart, if it halted waiting */
 	local_irq_enable();
 	/* IPIs sent before we were STARTED were dropped by OpenSBI 1.1. */
 	ipi_interrupt();
@@ -152,10 +154,18 @@ void smp_boot_secondaries(void)
 
 	uint64_t start = get_cycles();
 	for (int cpu = 1; cpu < nr_cpu_ids; cpu++) {
-		while (__atomic_load_n(&cpu_boot_state[cpu], __ATOMIC_ACQUIRE) ==
-			       CPU_BOOT_STARTING &&
-		       get_cycles() - start < timeout)
-			cpu_relax();
+		/* The hart wakes us once it is online (a halt also ends at our
+		 * tick, which bounds the wait for one that never comes). */
+		struct cpu_wait w = {0, 0};
+		while (!cpu_online(cpu) &&
+		       __atomic_load_n(&cpu_boot_state[cpu], __ATOMIC_ACQUIRE) !=
+			       CPU_BOOT_REFUSED &&
+		       get_cycles() - start < timeout) {
+			if (cpu_wait_should_halt(&w))
+				cpu_wait_halt_unless(&w, &cpu_boot_state[cpu], cpu_online(cpu));
+			else
+				cpu_relax();
+		}
 		int expect = CPU_BOOT_STARTING;
 		if (__atomic_compare_exchange_n(&cpu_boot_state[cpu], &expect, CPU_BOOT_TIMEOUT,
 						false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -163,10 +173,10 @@ void smp_boot_secondaries(void)
 				cpu_to_hartid(cpu), cpu, sbi_hart_get_status(cpu_to_hartid(cpu)));
 		dt_state[cpu_dt_index[cpu]] = (enum cpu_boot_state)cpu_boot_state[cpu];
 	}
-	/* Wait for "online" to be visible too: the CAS winner sets it next. */
+	/* A hart that won its CAS just now sets "online" next. */
 	for (int cpu = 1; cpu < nr_cpu_ids; cpu++)
-		while (cpu_boot_state[cpu] == CPU_BOOT_ONLINE && !cpu_online(cpu))
-			cpu_relax();
+		smp_cond_load_acquire(&cpu_boot_state[cpu],
+				      VAL != CPU_BOOT_ONLINE || cpu_online(cpu));
 	pr_info("smp: %d of %d harts online in %lu ms", num_online_cpus(), dt.ncpus,
 		(unsigned long)(ticks_to_ns(get_cycles() - start) / 1000000));
 }

@@ -1,6 +1,16 @@
 /*
  * smp_call.c - cross-hart function calls (see smp_call.h).
+ *
+ * Rules (Linux's): the calls that use this hart's csds or wait for the
+ * targets refuse to run with interrupts off or from an interrupt, wait
+ * or not. A hart with interrupts off cannot answer the calls of others;
+ * two such harts waiting for each other's answers, or a stop fn (whose
+ * rendezvous keeps every participant's interrupts off until EXIT)
+ * waiting for a stopped hart to release a csd, would spin forever.
+ * smp_call_function_single_async() takes a caller-owned csd and never
+ * waits, so it is the one to use from atomic context.
  */
+#include "cpu_wait.h"
 #include "ipi.h"
 #include "kernel.h"
 #include "percpu.h"
@@ -10,8 +20,17 @@
 #include "smp_call.h"
 
 DEFINE_PER_CPU(struct call_single_data *, call_queue);
-/* This hart's csd for each target, reused by non-waiting calls. */
+/* This hart's csd for each target, reused by non-waiting calls (a csd
+ * is this hart's while preemption is off; no interrupt handler uses
+ * them, since calls from interrupts are refused). */
 DEFINE_PER_CPU(struct call_single_data, csd_data[NR_CPUS]);
+
+/* Release csd to its owner and kick it if it halted waiting for that. */
+static void csd_unlock(struct call_single_data *csd)
+{
+	__atomic_store_n(&csd->flags, 0, __ATOMIC_RELEASE);
+	smp_cond_wake(&csd->flags);
+}
 
 static void flush_call_queue(void)
 {
@@ -31,10 +50,10 @@ static void flush_call_queue(void)
 		void *info = csd->info;
 		if (csd->flags & CSD_FLAG_SYNC) {
 			fn(info);
-			__atomic_store_n(&csd->flags, 0, __ATOMIC_RELEASE);
+			csd_unlock(csd);
 		} else {
 			/* The owner may reuse it the moment it is unlocked. */
-			__atomic_store_n(&csd->flags, 0, __ATOMIC_RELEASE);
+			csd_unlock(csd);
 			fn(info);
 		}
 	}
@@ -45,15 +64,11 @@ void generic_smp_call_function_interrupt(void)
 	flush_call_queue();
 }
 
-/* Spin until csd is unlocked. With interrupts off, keep serving our own
- * queue meanwhile: the hart we wait for may be waiting on us. */
+/* Wait (interrupts on, so our own queue is served meanwhile) until csd
+ * is unlocked; halts past the spin budget until the target kicks us. */
 static void csd_lock_wait(struct call_single_data *csd)
 {
-	while (__atomic_load_n(&csd->flags, __ATOMIC_ACQUIRE) & CSD_FLAG_LOCK) {
-		if (irqs_disabled())
-			flush_call_queue();
-		cpu_relax();
-	}
+	smp_cond_load_acquire(&csd->flags, !(VAL & CSD_FLAG_LOCK));
 }
 
 /* Push csd; true if the queue was empty (the target needs an IPI). */
@@ -68,15 +83,15 @@ static bool queue_csd(int cpu, struct call_single_data *csd)
 	return first == NULL;
 }
 
-static bool would_deadlock(bool wait, unsigned long caller)
+/* The rules above: warn naming the caller, and refuse. */
+static bool would_deadlock(const char *api, unsigned long caller)
 {
-	if (wait && (irqs_disabled() || in_irq())) {
-		pr_warn("WARNING: smp_call_function with wait from %s (caller 0x%lx) would "
-			"deadlock; refused",
-			in_irq() ? "interrupt context" : "interrupts disabled", caller);
-		return true;
-	}
-	return false;
+	if (!irqs_disabled() && !in_irq())
+		return false;
+	pr_warn("WARNING: %s() called from %s (caller 0x%lx) would deadlock; refused with "
+		"-EDEADLK",
+		api, in_irq() ? "interrupt context" : "interrupts disabled", caller);
+	return true;
 }
 
 int smp_call_function_single_async(int cpu, struct call_single_data *csd)
@@ -94,12 +109,26 @@ int smp_call_function_single_async(int cpu, struct call_single_data *csd)
 	return 0;
 }
 
+/* Lock csd (waiting for its last use to finish), fill it and queue it;
+ * true if the target's queue was empty. Preemption off. */
+static bool csd_send(int cpu, struct call_single_data *csd, smp_call_func_t fn, void *info,
+		     bool wait)
+{
+	csd_lock_wait(csd);
+	csd->fn = fn;
+	csd->info = info;
+	__atomic_store_n(&csd->flags, CSD_FLAG_LOCK | (wait ? CSD_FLAG_SYNC : 0), __ATOMIC_RELAXED);
+	return queue_csd(cpu, csd);
+}
+
 int smp_call_function_single(int cpu, smp_call_func_t fn, void *info, bool wait)
 {
 	struct call_single_data stack_csd = {0};
 
 	if (cpu < 0 || cpu >= NR_CPUS || !cpu_online(cpu))
 		return -ENXIO;
+	if (would_deadlock("smp_call_function_single", _RET_IP_))
+		return -EDEADLK;
 	preempt_disable();
 	if (cpu == smp_processor_id()) {
 		unsigned long flags = local_irq_save();
@@ -108,59 +137,30 @@ int smp_call_function_single(int cpu, smp_call_func_t fn, void *info, bool wait)
 		preempt_enable();
 		return 0;
 	}
-	if (would_deadlock(wait, _RET_IP_)) {
-		preempt_enable();
-		return -EDEADLK;
-	}
 	struct call_single_data *csd = wait ? &stack_csd : this_cpu_ptr(&csd_data[cpu]);
-	/* Interrupts off from the wait to the push: an interrupt handler on
-	 * this hart using the same per-cpu csd would otherwise queue it twice. */
-	unsigned long flags = local_irq_save();
-	csd_lock_wait(csd);
-	csd->fn = fn;
-	csd->info = info;
-	__atomic_store_n(&csd->flags, CSD_FLAG_LOCK | (wait ? CSD_FLAG_SYNC : 0), __ATOMIC_RELAXED);
-	if (queue_csd(cpu, csd))
+	if (csd_send(cpu, csd, fn, info, wait))
 		send_ipi(cpu, IPI_CALL_FUNCTION);
-	local_irq_restore(flags);
 	if (wait)
 		csd_lock_wait(csd);
 	preempt_enable();
 	return 0;
 }
 
-int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info, bool wait)
+static int __smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info,
+				    bool wait)
 {
 	cpumask_t targets, ring;
-	int cpu, me;
+	int cpu;
 
 	preempt_disable();
-	me = smp_processor_id();
 	cpumask_and(&targets, mask, cpu_online_mask);
-	cpumask_clear_cpu(me, &targets);
-	if (cpumask_empty(&targets)) {
-		preempt_enable();
-		return 0;
-	}
-	if (would_deadlock(wait, _RET_IP_)) {
-		preempt_enable();
-		return -EDEADLK;
-	}
+	cpumask_clear_cpu(smp_processor_id(), &targets);
 	cpumask_clear(&ring);
-	unsigned long flags = local_irq_save(); /* as in smp_call_function_single() */
-	for_each_cpu(cpu, &targets) {
-		struct call_single_data *csd = this_cpu_ptr(&csd_data[cpu]);
-		csd_lock_wait(csd);
-		csd->fn = fn;
-		csd->info = info;
-		__atomic_store_n(&csd->flags, CSD_FLAG_LOCK | (wait ? CSD_FLAG_SYNC : 0),
-				 __ATOMIC_RELAXED);
-		if (queue_csd(cpu, csd))
+	for_each_cpu(cpu, &targets)
+		if (csd_send(cpu, this_cpu_ptr(&csd_data[cpu]), fn, info, wait))
 			cpumask_set_cpu(cpu, &ring);
-	}
 	if (!cpumask_empty(&ring))
 		send_ipi_mask(&ring, IPI_CALL_FUNCTION);
-	local_irq_restore(flags);
 	if (wait)
 		for_each_cpu(cpu, &targets)
 			csd_lock_wait(this_cpu_ptr(&csd_data[cpu]));
@@ -168,15 +168,22 @@ int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info
 	return 0;
 }
 
+int smp_call_function_many(const cpumask_t *mask, smp_call_func_t fn, void *info, bool wait)
+{
+	if (would_deadlock("smp_call_function_many", _RET_IP_))
+		return -EDEADLK;
+	return __smp_call_function_many(mask, fn, info, wait);
+}
+
 int on_each_cpu(smp_call_func_t fn, void *info, bool wait)
 {
+	if (would_deadlock("on_each_cpu", _RET_IP_))
+		return -EDEADLK;
 	preempt_disable();
-	int rc = smp_call_function_many(cpu_online_mask, fn, info, wait);
-	if (rc == 0) {
-		unsigned long flags = local_irq_save();
-		fn(info);
-		local_irq_restore(flags);
-	}
+	__smp_call_function_many(cpu_online_mask, fn, info, wait);
+	unsigned long flags = local_irq_save();
+	fn(info);
+	local_irq_restore(flags);
 	preempt_enable();
-	return rc;
+	return 0;
 }

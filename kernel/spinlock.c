@@ -4,7 +4,14 @@
  * Taking a spinlock disables preemption, as in Linux: a task holding a
  * spinlock must not be switched out, or another task on the same hart
  * could spin on it forever.
+ *
+ * A waiter whose turn does not come within the cpu-wait spin budget
+ * halts (cpu_wait.h), registered on the lock's owner word; every unlock
+ * kicks the harts halted on it, and the one whose ticket is now served
+ * goes on. A holder whose vCPU the host does not run is then not
+ * competing with its own waiters for the host's cores.
  */
+#include "cpu_wait.h"
 #include "kernel.h"
 #include "preempt.h"
 #include "smp.h"
@@ -19,8 +26,8 @@ void spin_lock(spinlock_t *l)
 	if (unlikely(READ_ONCE(l->holder) == me) && READ_ONCE(panic_cpu) < 0)
 		panic("spinlock recursion on %p (caller %lx)", (void *)l, _RET_IP_);
 	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
-		cpu_relax();
+	/* Acquire: pairs with the release of the unlock that served us. */
+	smp_cond_load_acquire(&l->owner, VAL == ticket);
 	l->holder = me;
 }
 
@@ -41,10 +48,17 @@ bool spin_trylock(spinlock_t *l)
 	return false;
 }
 
-void spin_unlock(spinlock_t *l)
+/* Serve the next ticket and kick whoever halted waiting for it. */
+static inline void __spin_release(spinlock_t *l)
 {
 	l->holder = -1;
 	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+	smp_cond_wake(&l->owner);
+}
+
+void spin_unlock(spinlock_t *l)
+{
+	__spin_release(l);
 	preempt_enable();
 }
 
@@ -63,8 +77,7 @@ bool spin_held_by_me(spinlock_t *l)
 
 void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
 {
-	l->holder = -1;
-	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+	__spin_release(l);
 	preempt_enable_no_resched();
 	local_irq_restore(flags);
 	if (preempt_count() == 0 && !irqs_disabled())

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "console.h"
+#include "cpu_wait.h"
 #include "kthread.h"
 #include "ktime.h"
 #include "mutex.h"
@@ -53,7 +54,11 @@ struct cpu_stopper {
 
 DEFINE_PER_CPU(struct cpu_stopper, cpu_stopper);
 static DEFINE_MUTEX(stop_cpus_mutex);
-static volatile bool stop_cpus_in_progress;
+/* stop_cpus() is queueing hart by hart (stop_cpus_mutex held); waiters in
+ * stop_two_cpus() are kicked when it clears. */
+static int stop_cpus_in_progress;
+/* The stoppers exist; until then the stop calls return -ENOENT (their
+ * locks and lists are not even initialised). Released by cpu_stop_init(). */
 static bool stop_machine_initialized;
 uint64_t stop_watchdog_ticks;
 static unsigned long affinity_violations;
@@ -213,6 +218,7 @@ static void set_state(struct multi_stop_data *ms, enum multi_stop_state newstate
 	ms->state_start = get_cycles();
 	smp_wmb();
 	__atomic_store_n(&ms->state, newstate, __ATOMIC_RELEASE);
+	smp_cond_wake(&ms->state); /* participants halted waiting for it */
 }
 
 /* The last hart to ack a state moves everyone to the next one. */
@@ -264,12 +270,13 @@ static int multi_cpu_stop(void *data)
 	 * that only we can answer. */
 	unsigned long flags = csr_read(sstatus) & SSTATUS_SIE;
 	uint64_t entered = get_cycles();
+	struct cpu_wait w = {0, 0};
 
 	stopper->stats.rendezvous++;
 	do {
-		cpu_relax();
 		enum multi_stop_state newstate = __atomic_load_n(&ms->state, __ATOMIC_ACQUIRE);
 		if (newstate != curstate) {
+			w = (struct cpu_wait){0, 0}; /* a fresh spin budget per state */
 			uint64_t now = get_cycles();
 			stopper->stats.state_ticks[curstate] += now - entered;
 			entered = now;
@@ -289,8 +296,16 @@ static int multi_cpu_stop(void *data)
 			ack_state(ms);
 		} else {
 			/* Past PREPARE interrupts are off, so the tick cannot watch
-			 * us: this loop is the watchdog (for PREPARE too). */
+			 * us: this loop is the watchdog (for PREPARE too). A halt
+			 * ends at the next state (set_state() kicks) or, at the
+			 * latest, a tick later (cpu_wait.h), so it keeps watching. */
 			stop_watchdog_check(ms, curstate);
+			if (cpu_wait_should_halt(&w))
+				cpu_wait_halt_unless(
+					&w, &ms->state,
+					__atomic_load_n(&ms->state, __ATOMIC_ACQUIRE) != curstate);
+			else
+				cpu_relax();
 		}
 	} while (curstate != MULTI_STOP_EXIT);
 	stopper->stats.state_ticks[MULTI_STOP_EXIT] += get_cycles() - entered;
@@ -349,8 +364,7 @@ retry:
 	spin_unlock_irqrestore(&s_lo->lock, flags);
 	if (rc == -EAGAIN) {
 		preempt_enable();
-		while (stop_cpus_in_progress)
-			cpu_relax();
+		smp_cond_load_acquire(&stop_cpus_in_progress, !VAL);
 		goto retry;
 	}
 	if (rc == 0) {
@@ -373,7 +387,7 @@ static bool queue_stop_cpus_work(const cpumask_t *mask, cpu_stop_fn_t fn, void *
 	/* Preemption off: our own stopper must not start spinning for peers
 	 * that we have not queued yet. The flag keeps stop_two_cpus() out. */
 	preempt_disable();
-	stop_cpus_in_progress = true;
+	WRITE_ONCE(stop_cpus_in_progress, 1);
 	barrier();
 	for_each_cpu(cpu, mask) {
 		struct cpu_stop_work *work = &per_cpu(cpu_stopper, cpu).stop_work;
@@ -386,7 +400,8 @@ static bool queue_stop_cpus_work(const cpumask_t *mask, cpu_stop_fn_t fn, void *
 			queued = true;
 	}
 	barrier();
-	stop_cpus_in_progress = false;
+	__atomic_store_n(&stop_cpus_in_progress, 0, __ATOMIC_RELEASE);
+	smp_cond_wake(&stop_cpus_in_progress);
 	preempt_enable();
 	return queued;
 }

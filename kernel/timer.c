@@ -7,6 +7,7 @@
  * Lock order: a timer base lock is a leaf apart from what the timer
  * function takes (it runs after the lock is dropped).
  */
+#include "cpu_wait.h"
 #include "kernel.h"
 #include "ktime.h"
 #include "percpu.h"
@@ -98,6 +99,7 @@ void run_local_timers(void)
 			return;
 		due->function(due);
 		__atomic_store_n(&b->running, NULL, __ATOMIC_RELEASE);
+		smp_cond_wake(&b->running); /* del_timer_sync() waiters */
 	}
 }
 
@@ -113,8 +115,7 @@ bool del_timer_sync(struct timer_list *t, int armed_cpu)
 	 * t->cpu and b->running (no fence between those plain stores). */
 	unsigned long flags = spin_lock_irqsave(&b->lock);
 	spin_unlock_irqrestore(&b->lock, flags);
-	while (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE) == t)
-		cpu_relax();
+	smp_cond_load_acquire(&b->running, VAL != t);
 	return pending;
 }
 

@@ -17,6 +17,7 @@
 #define IMSIC_SETEIPNUM_LE 0x0
 #define IMSIC_EIDELIVERY   0x70
 #define IMSIC_EITHRESHOLD  0x72
+#define IMSIC_EIP0	   0x80
 #define IMSIC_EIE0	   0xc0
 
 static enum ipi_path hw_path;
@@ -94,6 +95,38 @@ void ipi_hw_init_this_cpu(void)
 void ipi_hw_clear(void)
 {
 	csr_clear(sip, SIE_SSIE);
+}
+
+/* The IMSIC's pending bits for the IPI identity (eip0, eip2, ...). */
+static unsigned long imsic_ipi_eip(void)
+{
+	return IMSIC_EIP0 + (imsic_ipi_id / 64) * 2;
+}
+
+/*
+ * Either doorbell may have been rung (the bench switches paths at run
+ * time): SSIP, or the IMSIC identity. Taking it clears its pending bit
+ * directly (csrrc), so no other pending interrupt is claimed with it.
+ */
+bool ipi_hw_take(void)
+{
+	bool rung = csr_read_clear(sip, SIE_SSIE) & SIE_SSIE;
+	if (direct_path == IPI_PATH_IMSIC) {
+		unsigned long bit = 1UL << (imsic_ipi_id % 64);
+		csr_write(CSR_SISELECT, imsic_ipi_eip());
+		rung |= (csr_read_clear(CSR_SIREG, bit) & bit) != 0;
+	}
+	return rung;
+}
+
+void ipi_hw_raise_self(void)
+{
+	if (direct_path == IPI_PATH_IMSIC) {
+		csr_write(CSR_SISELECT, imsic_ipi_eip());
+		csr_set(CSR_SIREG, 1UL << (imsic_ipi_id % 64));
+	} else {
+		csr_set(sip, SIE_SSIE);
+	}
 }
 
 static void send_window(unsigned long bits, unsigned long base, void *arg)

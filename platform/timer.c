@@ -90,6 +90,21 @@ void timer_init_this_cpu(void)
 	csr_set(sie, SIE_STIE);
 }
 
+/*
+ * Interrupts off, and the caller is about to halt (cpu_wait.c): if this
+ * hart's tick has fallen due, move it one period on, which also clears
+ * the pending timer interrupt. The tick is then late by up to a period,
+ * never lost; a halt that lasts keeps waking once a period for it.
+ */
+void timer_defer_due_tick(void)
+{
+	if (!(csr_read(sip) & SIE_STIE))
+		return;
+	uint64_t next = get_cycles() + tick_period;
+	this_cpu(next_tick) = next;
+	program_timer(next);
+}
+
 void timer_interrupt(void)
 {
 	uint64_t now = get_cycles();

@@ -19,6 +19,7 @@
 #include <string.h>
 #include "asm.h"
 #include "console.h"
+#include "cpu_wait.h"
 #include "ipi.h"
 #include "kthread.h"
 #include "ktime.h"
@@ -116,7 +117,10 @@ void double_rq_unlock(struct rq *a, struct rq *b)
 void activate_task(struct rq *rq, struct task_struct *p, int flags)
 {
 	p->sched_class->enqueue_task(rq, p, flags);
-	WRITE_ONCE(p->on_rq, TASK_ON_RQ_QUEUED);
+	bool was_migrating = p->on_rq == TASK_ON_RQ_MIGRATING;
+	__atomic_store_n(&p->on_rq, TASK_ON_RQ_QUEUED, __ATOMIC_RELEASE);
+	if (was_migrating)
+		smp_cond_wake(&p->on_rq); /* __task_rq_lock() waiters */
 }
 
 void deactivate_task(struct rq *rq, struct task_struct *p, int flags)
@@ -210,8 +214,7 @@ static struct rq *__task_rq_lock(struct task_struct *p)
 		if (rq == task_rq(p) && READ_ONCE(p->on_rq) != TASK_ON_RQ_MIGRATING)
 			return rq;
 		spin_unlock(&rq->lock);
-		while (READ_ONCE(p->on_rq) == TASK_ON_RQ_MIGRATING)
-			cpu_relax();
+		smp_cond_load_acquire(&p->on_rq, VAL != TASK_ON_RQ_MIGRATING);
 	}
 }
 
@@ -246,8 +249,7 @@ static int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_fl
 		goto out;
 	/* Off every runqueue; wait until its old hart has switched away from
 	 * it, so that its saved context is complete before it runs again. */
-	while (__atomic_load_n(&p->on_cpu, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	smp_cond_load_acquire(&p->on_cpu, !VAL);
 	int cpu = select_task_rq(p, task_cpu(p), wake_flags);
 	int flags_enq = ENQUEUE_WAKEUP;
 	if (cpu != task_cpu(p)) {
@@ -307,6 +309,7 @@ static void finish_task_switch(struct task_struct *prev)
 	long prev_state = READ_ONCE(prev->state);
 	/* From here on prev may run elsewhere: its context is saved. */
 	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	smp_cond_wake(&prev->on_cpu); /* a waker waiting in try_to_wake_up() */
 	spin_unlock(&rq->lock);
 	local_irq_enable();
 	if (prev_state == TASK_DEAD)

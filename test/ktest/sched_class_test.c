@@ -106,9 +106,10 @@ static int fifo_hi(void *arg)
 {
 	unsigned long start = READ_ONCE(this_cpu(tick_count));
 	order_log_add(&order, LOG_HI_START);
-	/* Spin through several ticks: FIFO has no time slice. */
+	/* Busy through several ticks: FIFO has no time slice. */
+	uint64_t pace = 0;
 	while (READ_ONCE(this_cpu(tick_count)) - start < 10)
-		cpu_relax();
+		hog_relax(&pace);
 	order_log_add(&order, lo_ran ? -1 : LOG_HI_END);
 	return 0;
 }
@@ -180,13 +181,14 @@ struct spinner {
 static int rr_spin(void *arg)
 {
 	struct spinner *s = arg;
+	uint64_t pace = 0;
 	while (!*s->stop) {
 		if (*s->last != s->id) {
 			*s->last = s->id;
 			s->switches++;
 		}
 		s->iters++;
-		cpu_relax();
+		hog_relax(&pace);
 	}
 	return 0;
 }
@@ -246,8 +248,9 @@ struct hog {
 static int hog_fn(void *arg)
 {
 	struct hog *h = arg;
+	uint64_t pace = 0;
 	while (!*h->stop)
-		cpu_relax();
+		hog_relax(&pace);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #ifndef HARTSTOP_TEST_SCHED_HELPERS_H
 #define HARTSTOP_TEST_SCHED_HELPERS_H
 
+#include "cpu_wait.h"
 #include "ktest.h"
 #include "kthread.h"
 #include "ktime.h"
@@ -72,6 +73,31 @@ static inline int pin_other_or_skip(struct ktest *t, const char *why)
 		ktest_skip(t, why);
 	}
 	return cpu;
+}
+
+/*
+ * One step of a test hog, a task that keeps its hart busy until told to
+ * stop: cpu_relax(), and after each millisecond of that a `wfi` with
+ * interrupts on, which returns at the next interrupt (a tick, an IPI).
+ * The task stays current and runnable throughout, so for the scheduler
+ * it is exactly as busy as a pure spinner (it is preempted, moved and
+ * charged the same), but its vCPU lets go of the host meanwhile. Without
+ * that a hog starves what it waits for: the other vCPUs of a host with
+ * more harts than cores, and under -icount (QEMU 7.2's round robin gives
+ * the first busy vCPU the whole budget) every hart after it.
+ * *next: 0 at the start of the loop.
+ */
+static inline void hog_relax(uint64_t *next)
+{
+	uint64_t now = get_cycles();
+	if (!*next) {
+		*next = now + timebase_hz / 1000;
+	} else if (now >= *next) {
+		if (!irqs_disabled())
+			wfi();
+		*next = get_cycles() + timebase_hz / 1000;
+	}
+	cpu_relax();
 }
 
 /* Wait (sleeping) until *flag is non-zero or `seconds` pass. */

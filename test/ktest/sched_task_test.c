@@ -218,8 +218,9 @@ static void sched_affinity_of_queued_task(struct ktest *t)
 
 static int spin_until(void *arg)
 {
+	uint64_t pace = 0;
 	while (!*(volatile int *)arg)
-		cpu_relax();
+		hog_relax(&pace);
 	return 0;
 }
 

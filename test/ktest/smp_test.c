@@ -106,8 +106,8 @@ static void storm(void *arg)
 			struct call_single_data *csd =
 				&storm_csds[((size_t)me * nr_cpu_ids + cpu) * STORM_DEPTH +
 					    r % STORM_DEPTH];
-			while (__atomic_load_n(&csd->flags, __ATOMIC_ACQUIRE))
-				cpu_relax(); /* still queued from an earlier round */
+			/* Still queued from an earlier round: its target kicks us. */
+			smp_cond_load_acquire(&csd->flags, !VAL);
 			csd->fn = count_call;
 			csd->info = (void *)(uintptr_t)me;
 			if (smp_call_function_single_async(cpu, csd) == 0)
@@ -116,9 +116,8 @@ static void storm(void *arg)
 	}
 	/* Wait until every csd we queued has run. */
 	for (size_t i = 0; i < (size_t)nr_cpu_ids * STORM_DEPTH; i++)
-		while (__atomic_load_n(&storm_csds[(size_t)me * nr_cpu_ids * STORM_DEPTH + i].flags,
-				       __ATOMIC_ACQUIRE))
-			cpu_relax();
+		smp_cond_load_acquire(&storm_csds[(size_t)me * nr_cpu_ids * STORM_DEPTH + i].flags,
+				      !VAL);
 }
 
 static void smp_ipi_storm_loses_nothing(struct ktest *t)
@@ -165,6 +164,13 @@ static void mark_call(void *arg)
 	__atomic_fetch_add((int *)arg, 1, __ATOMIC_RELAXED);
 }
 
+/* The two roles step through phases; each waits (halting) for the next. */
+static void coalesce_set(int phase)
+{
+	__atomic_store_n(&coalesce_phase, phase, __ATOMIC_RELEASE);
+	smp_cond_wake(&coalesce_phase);
+}
+
 static void coalesce_roles(void *arg)
 {
 	static struct call_single_data csd;
@@ -174,18 +180,16 @@ static void coalesce_roles(void *arg)
 		local_irq_disable();
 		test_before = ipi_count_received(me, IPI_TEST);
 		call_before = calls;
-		coalesce_phase = 1;
-		while (coalesce_phase != 2) /* both reasons arrive now, masked */
-			cpu_relax();
+		coalesce_set(1);
+		smp_cond_load_acquire(&coalesce_phase, VAL == 2); /* both reasons arrive, masked */
 		udelay(1000);
 		local_irq_enable(); /* ... and are both handled here */
 		udelay(1000);
 		test_after = ipi_count_received(me, IPI_TEST);
 		call_after = calls;
-		coalesce_phase = 3;
+		coalesce_set(3);
 	} else if (me == 0) {
-		while (coalesce_phase != 1)
-			cpu_relax();
+		smp_cond_load_acquire(&coalesce_phase, VAL == 1);
 		calls = 0;
 		call_before = 0;
 		csd.fn = mark_call;
@@ -193,9 +197,8 @@ static void coalesce_roles(void *arg)
 		csd.flags = 0;
 		send_ipi(coalesce_target, IPI_TEST);
 		smp_call_function_single_async(coalesce_target, &csd);
-		coalesce_phase = 2;
-		while (coalesce_phase != 3)
-			cpu_relax();
+		coalesce_set(2);
+		smp_cond_load_acquire(&coalesce_phase, VAL == 3);
 	}
 }
 
@@ -223,14 +226,15 @@ static void smp_async_csd_busy_is_refused(struct ktest *t)
 
 /* ---- the hang reporter's all-harts backtrace ---- */
 
-static volatile int bt_holding, bt_release;
+static int bt_holding, bt_release;
 
+/* Interrupts off until released: it cannot answer the backtrace IPI.
+ * It halts meanwhile (cpu_wait.h), which answers nothing either. */
 static int hold_with_irqs_off(void *arg)
 {
 	unsigned long flags = local_irq_save();
 	WRITE_ONCE(bt_holding, 1);
-	while (!READ_ONCE(bt_release))
-		cpu_relax();
+	smp_cond_load_acquire(&bt_release, VAL);
 	local_irq_restore(flags);
 	return 0;
 }
@@ -251,7 +255,8 @@ static void smp_backtrace_names_silent_harts(struct ktest *t)
 	while (!READ_ONCE(bt_holding))
 		msleep(1);
 	trigger_all_cpu_backtrace(300, &silent);
-	bt_release = 1;
+	__atomic_store_n(&bt_release, 1, __ATOMIC_RELEASE);
+	smp_cond_wake(&bt_release);
 	kthread_reap(h);
 	unpin_self();
 	EXPECT_TRUE(t, cpumask_test_cpu(held, &silent));

@@ -17,8 +17,11 @@ static volatile unsigned long spinner_progress;
 
 static int rt_spinner(void *arg)
 {
-	while (!*(volatile int *)arg)
+	uint64_t pace = 0;
+	while (!*(volatile int *)arg) {
 		spinner_progress++;
+		hog_relax(&pace);
+	}
 	return 0;
 }
 
@@ -56,7 +59,10 @@ static void stop_one_cpu_preempts_fifo99_spinner(struct ktest *t)
 	struct preempt_probe pp = {0};
 	int ret = stop_one_cpu(cpu, probe_fn, &pp);
 	unsigned long progress_after = spinner_progress;
-	msleep(2);
+	/* It runs again (within a second: it halts up to a tick at a time). */
+	uint64_t deadline = get_cycles() + timebase_hz;
+	while (spinner_progress == progress_after && get_cycles() < deadline)
+		msleep(1);
 	bool resumed = spinner_progress > progress_after;
 	stop = 1;
 	kthread_reap(sp);
@@ -156,13 +162,20 @@ static void stop_misuse_is_refused_not_hung(struct ktest *t)
 
 /* ---- stop_one_cpu_nowait ---- */
 
-static volatile int hold;
+/* Set (and kicked: release_hold()) to let hold_fn and slow_stop_cpus go. */
+static int hold;
 
+/* Keeps a stopper busy until released; halts meanwhile (cpu_wait.h). */
 static int hold_fn(void *arg)
 {
-	while (!hold)
-		cpu_relax();
+	smp_cond_load_acquire(&hold, VAL);
 	return 0;
+}
+
+static void release_hold(void)
+{
+	__atomic_store_n(&hold, 1, __ATOMIC_RELEASE);
+	smp_cond_wake(&hold);
 }
 
 static int count_fn(void *arg)
@@ -196,7 +209,7 @@ static void stop_nowait_runs_and_refuses_requeue(struct ktest *t)
 	printk_set_hook(catch_requeue, NULL);
 	bool again = two ? stop_one_cpu_nowait(cpu, count_fn, &count, &work) : false;
 	printk_set_hook(NULL, NULL);
-	hold = 1;
+	release_hold();
 	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 30;
 	while (__atomic_load_n(&count, __ATOMIC_SEQ_CST) < 1 && get_cycles() < deadline)
 		msleep(1);
@@ -255,8 +268,7 @@ static volatile int holding_mutex;
 static int slow_stop_cpus(void *arg)
 {
 	holding_mutex = 1;
-	while (!hold)
-		cpu_relax();
+	smp_cond_load_acquire(&hold, VAL);
 	return 0;
 }
 
@@ -305,7 +317,7 @@ static void stop_cpus_on_mask_and_try_stop_cpus_busy(struct ktest *t)
 	while (!holding_mutex)
 		msleep(1);
 	EXPECT_EQ(t, try_stop_cpus(&on_other, count_fn, &seen[0]), -EAGAIN);
-	hold = 1;
+	release_hold();
 	kthread_reap(h);
 	unpin_self();
 	EXPECT_EQ(t, try_stop_cpus(&on_other, count_fn, &seen[0]), 0);
@@ -515,9 +527,10 @@ static volatile int storm_stop;
 static int storm_worker(void *arg)
 {
 	struct worker *w = arg;
+	uint64_t pace = 0;
 	while (!READ_ONCE(storm_stop)) {
 		w->done++;
-		cpu_relax();
+		hog_relax(&pace);
 	}
 	return 0;
 }
@@ -709,8 +722,10 @@ static volatile int late_holding;
 static void catch_prepare(const char *msg, size_t len, void *arg)
 {
 	const char *s = strstr(msg, "stop_machine stall: state PREPARE");
-	if (s && !prepare_report[0])
+	if (s && !prepare_report[0]) {
 		strncpy(prepare_report, s, sizeof(prepare_report) - 1);
+		smp_cond_wake(prepare_report); /* the late hart may halt waiting for it */
+	}
 }
 
 /* Keeps its hart's stopper out (preemption off) until the watchdog has
@@ -720,8 +735,13 @@ static int late_hart(void *arg)
 	preempt_disable();
 	WRITE_ONCE(late_holding, 1);
 	uint64_t end = get_cycles() + (uint64_t)timebase_hz * 2;
-	while (!READ_ONCE(prepare_report[0]) && get_cycles() < end)
-		cpu_relax();
+	struct cpu_wait w = {0, 0};
+	while (!READ_ONCE(prepare_report[0]) && get_cycles() < end) {
+		if (cpu_wait_should_halt(&w)) /* ends at the report, or a tick later */
+			cpu_wait_halt_unless(&w, prepare_report, READ_ONCE(prepare_report[0]));
+		else
+			cpu_relax();
+	}
 	preempt_enable();
 	return 0;
 }

@@ -2,6 +2,7 @@
  * timer_test.c - every hart's tick advances and ktime_get_ns() never
  * goes backwards on any hart.
  */
+#include "cpu_wait.h"
 #include "ktest.h"
 #include "kthread.h"
 #include "ktime.h"
@@ -21,12 +22,18 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 	 * every hart to take 5 ticks (20 ms of its own timer). */
 	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 20;
 	bool all;
-	do {
+	/* Sleep between looks: a hart that spun here would take the host
+	 * time (or, under -icount, the whole instruction budget) that the
+	 * others need to take their ticks. */
+	while (true) {
 		all = true;
 		for_each_online_cpu(cpu)
 			if (READ_ONCE(per_cpu(tick_count, cpu)) < start[cpu] + 5)
 				all = false;
-	} while (!all && get_cycles() < deadline);
+		if (all || get_cycles() >= deadline)
+			break;
+		msleep(1);
+	}
 	for_each_online_cpu(cpu)
 		EXPECT_GE(t, READ_ONCE(per_cpu(tick_count, cpu)), start[cpu] + 5);
 	EXPECT_GT(t, jiffies, j0);
@@ -63,27 +70,40 @@ static void timer_conversions(struct ktest *t)
 
 /* ---- timers keep expiring while CPU 0 is held with interrupts off ---- */
 
-static volatile int holding, sleeper_done, sleeper_saw_hold;
+static int holding, sleeper_done, sleeper_saw_hold;
 
+static void set_and_kick(int *flag, int v)
+{
+	__atomic_store_n(flag, v, __ATOMIC_RELEASE);
+	smp_cond_wake(flag);
+}
+
+/* Holds CPU 0 with interrupts off for up to 500 ms, halting meanwhile
+ * (cpu_wait.h: its own tick is deferred, not taken, while it halts). */
 static int hold_irqs_off(void *arg)
 {
 	unsigned long flags = local_irq_save();
 	uint64_t end = get_cycles() + (uint64_t)timebase_hz / 2; /* 500 ms */
-	WRITE_ONCE(holding, 1);
-	while (get_cycles() < end && !READ_ONCE(sleeper_done))
-		cpu_relax();
-	WRITE_ONCE(holding, 0);
+	struct cpu_wait w = {0, 0};
+	set_and_kick(&holding, 1);
+	while (get_cycles() < end && !__atomic_load_n(&sleeper_done, __ATOMIC_ACQUIRE)) {
+		if (cpu_wait_should_halt(&w))
+			cpu_wait_halt_unless(&w, &sleeper_done,
+					     __atomic_load_n(&sleeper_done, __ATOMIC_ACQUIRE));
+		else
+			cpu_relax();
+	}
+	set_and_kick(&holding, 0);
 	local_irq_restore(flags);
 	return 0;
 }
 
 static int sleep_while_held(void *arg)
 {
-	while (!READ_ONCE(holding))
-		cpu_relax();
+	smp_cond_load_acquire(&holding, VAL);
 	msleep(10);
 	WRITE_ONCE(sleeper_saw_hold, READ_ONCE(holding));
-	WRITE_ONCE(sleeper_done, 1);
+	set_and_kick(&sleeper_done, 1);
 	return 0;
 }
 
@@ -102,8 +122,7 @@ static void timer_expires_while_cpu0_is_held(struct ktest *t)
 	 * another hart must still end inside that window. */
 	ASSERT_TRUE(t, stop_one_cpu_nowait(0, hold_irqs_off, NULL, &work));
 	kthread_reap(s);
-	while (READ_ONCE(holding))
-		cpu_relax();
+	smp_cond_load_acquire(&holding, !VAL);
 	EXPECT_TRUE(t, sleeper_saw_hold);
 }
 
