@@ -55,6 +55,12 @@ MATRIX = [
     (4,    "dynamic", "aclint", "256M", 1,       None,    "IPI=sbi beside SSWI", "ipi=sbi", "", "ipisbi"),
     (4,    "jump",    "plain",  "256M", 1,       None,    "SBI TIME timer", "", "rv64,sstc=false", "nosstc"),
     (128,  "dynamic", "plain",  "512M", 1,       600,     "big boot", "test=boot,smp,timer"),
+    # The TCG modes (11th column, test/qemu.py TCG_MODES): the whole test
+    # image where an interrupt can land between any two instructions, on
+    # one host thread, and in deterministic virtual time.
+    (4,    "dynamic", "plain",  "256M", 1,       None,    "interrupts anywhere", "", "", "singlestep", "singlestep"),
+    (4,    "dynamic", "plain",  "256M", 1,       None,    "one host thread", "", "", "tcg-single", "single"),
+    (4,    "dynamic", "aclint", "256M", 1,       None,    "virtual time", "", "", "icount", "icount"),
 ]
 
 ONLY_KEYS = ("SMP", "FW", "IRQ", "MEM")

@@ -436,12 +436,17 @@ class MatrixTests(unittest.TestCase):
     def test_standard_matrix(self):
         groups = matrix.expand(matrix.MATRIX)
         names = [c.name for g in groups for c in g]
-        self.assertEqual(len(names), 25)
+        self.assertEqual(len(names), 28)
         for n in ["smp1-dynamic-plain", "smp32-dynamic-plain", "smp4-jump-aia",
                   "smp4-dynamic-aclint", "smp8-jump-aclint", "smp8-dynamic-aia",
                   "smp8-dynamic-plain-lottery-r10", "smp128-dynamic-plain",
-                  "smp4-dynamic-aclint-ipisbi", "smp4-jump-plain-nosstc"]:
+                  "smp4-dynamic-aclint-ipisbi", "smp4-jump-plain-nosstc",
+                  "smp4-dynamic-plain-singlestep", "smp4-dynamic-plain-tcg-single",
+                  "smp4-dynamic-aclint-icount"]:
             self.assertIn(n, names)
+        modes = {c.name: c.tcg for g in groups for c in g}
+        self.assertEqual(modes["smp4-dynamic-plain-singlestep"], "singlestep")
+        self.assertEqual(modes["smp4-dynamic-aclint-icount"], "icount")
         big, = [c for g in groups for c in g if c.smp == 128]
         self.assertEqual((big.mem, big.effective_timeout), ("512M", 600))
         self.assertEqual(sum(1 for g in groups if len(g) == 10), 1)
@@ -456,7 +461,8 @@ class MatrixTests(unittest.TestCase):
 
     def test_only_partial_and_empty_values(self):
         rows = matrix.select(matrix.MATRIX, matrix.parse_only("SMP=4,FW=,IRQ="))
-        self.assertEqual(len(rows), 8)  # FW x IRQ, plus the ipi=sbi and no-sstc variants
+        # FW x IRQ, the ipi=sbi and no-sstc variants, the three TCG modes
+        self.assertEqual(len(rows), 11)
         with self.assertRaises(ValueError):
             matrix.parse_only("SMP=4,CPU=x")
         with self.assertRaises(ValueError):
