@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import qemu  # noqa: E402
+import ktap  # noqa: E402 (sibling module)
+import proc  # noqa: E402 (sibling module)
+import runner  # noqa: E402 (sibling module)
 
 RE_BENCH = re.compile(r"^BENCH name=(\S+) harts=(\d+) median_ns=(\d+) p90_ns=(\d+) "
                       r"p99_ns=(\d+) max_ns=(\d+) n=(\d+)")
@@ -41,13 +43,13 @@ DIRECT_IRQ = {"aclint", "aia"}
 
 
 def run_boot(image, smp, irq, iters, icount, outdir):
-    config = qemu.Config(smp=smp, irq=irq, append=f"bench_iters={iters}", icount=icount,
+    config = runner.Config(smp=smp, irq=irq, append=f"bench_iters={iters}", icount=icount,
                          timeout=300 + 60 * smp, label="bench")
     log = Path(outdir) / f"bench-smp{smp}.log"
-    outcome = qemu.run_command(qemu.build_cmd(config, image), log, config.effective_timeout)
+    outcome = proc.run_command(runner.build_cmd(config, image), log, config.effective_timeout)
     text = log.read_text(errors="replace")
     rows, states = [], []
-    for line in qemu.split_lines(text):
+    for line in ktap.split_lines(text):
         line = line.strip()
         m = RE_BENCH.match(line)
         if m:
@@ -196,7 +198,7 @@ def main():
             w.writerow(r)
     with open(out / "results.json", "w") as f:
         json.dump({"rows": all_rows, "stop_machine_states": all_states,
-                   "qemu": " ".join(qemu.build_cmd(qemu.Config(smp=smps[-1], irq=args.irq,
+                   "qemu": " ".join(runner.build_cmd(runner.Config(smp=smps[-1], irq=args.irq,
                                                                append=f"bench_iters={args.iters}",
                                                                icount=args.icount), args.image)),
                    "note": "stop_nowait_tput rows: median_ns etc. hold works per second"},
@@ -213,7 +215,7 @@ def main():
             print("ratio:", line)
     for f in failures:
         print("not ok -", f)
-    print(qemu.tally_line(0 if failures else 1, 1 if failures else 0))
+    print(runner.tally_line(0 if failures else 1, 1 if failures else 0))
     return 1 if failures else 0
 
 

@@ -25,13 +25,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import qemu  # noqa: E402
+import ktap  # noqa: E402 (sibling module)
+import proc  # noqa: E402 (sibling module)
+import runner  # noqa: E402 (sibling module)
+import symbols  # noqa: E402 (sibling module)
 
 
 def corrupt_dtb(workdir: Path) -> Path:
     """A QEMU DTB without its /memory node: OpenSBI boots, we must refuse."""
     dtb = workdir / "nomem.dtb"
-    subprocess.run([qemu.QEMU_BIN, "-machine", f"virt,dumpdtb={dtb}", "-smp", "2", "-m", "256M",
+    subprocess.run([runner.QEMU_BIN, "-machine", f"virt,dumpdtb={dtb}", "-smp", "2", "-m", "256M",
                     "-nographic"], check=True, capture_output=True)
     subprocess.run(["fdtput", "-r", str(dtb), "/memory@80000000"], check=True)
     return dtb
@@ -48,14 +51,14 @@ CASES = [
 
 
 def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: str, func):
-    config = qemu.Config(smp=2, append=append, timeout=60)
-    cmd = qemu.build_cmd(config, image)
+    config = runner.Config(smp=2, append=append, timeout=60)
+    cmd = runner.build_cmd(config, image)
     if extra == "dtb":
         cmd += ["-dtb", str(corrupt_dtb(workdir))]
     log = workdir / (name.replace(" ", "_") + ".log")
-    outcome = qemu.run_command(cmd, log, config.effective_timeout)
+    outcome = proc.run_command(cmd, log, config.effective_timeout)
     text = log.read_text(errors="replace")
-    parsed = qemu.parse_log(text)
+    parsed = ktap.parse_log(text)
     problems = []
     if outcome.timed_out:
         problems.append("hung")
@@ -64,7 +67,7 @@ def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: s
     if expect not in text:
         problems.append(f"no {expect!r} on the console")
     if func:
-        frames = qemu.symbolise([addr for _, addr in parsed.frames], image)
+        frames = symbols.symbolise([addr for _, addr in parsed.frames], image)
         if not any(f.startswith(func) or f" {func} " in f or f.split(" ")[0] == func
                    for f in frames):
             problems.append(f"backtrace does not name {func}(): {frames[:4]}")
@@ -73,7 +76,7 @@ def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: s
 
 def console_input(image: str, irq: str, timeout: float = 90.0):
     """Type `help` at the default image's shell; its answer must come back."""
-    cmd = qemu.build_cmd(qemu.Config(smp=2, irq=irq), image)
+    cmd = runner.build_cmd(runner.Config(smp=2, irq=irq), image)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     seen, sent, deadline = b"", False, time.monotonic() + timeout
@@ -93,7 +96,7 @@ def console_input(image: str, irq: str, timeout: float = 90.0):
                 return []
         return ["no shell prompt" if not sent else "the shell never answered"]
     finally:
-        qemu._kill_group(proc)
+        proc._kill_group(proc)
 
 
 def main() -> int:
@@ -119,7 +122,7 @@ def main() -> int:
             else:
                 passed += 1
                 print(f"ok {n} - {name}")
-    print(qemu.tally_line(passed, failed))
+    print(runner.tally_line(passed, failed))
     return 1 if failed else 0
 
 

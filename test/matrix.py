@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import qemu  # noqa: E402  (sibling module, not an installed package)
+import proc  # noqa: E402 (sibling module)
+import runner  # noqa: E402 (sibling module)
 
 # The standard matrix: edit here.  One row per configuration; repeats > 1
 # boots it that many times (logs get -r1..-rN) and reports the boot-hart
 # lottery over those boots (each runs the boot, smp and timer suites: the
 # parts a different boot hart could break; the full suites run once per
-# other row).  timeout None = qemu.default_timeout(smp) (150 s + 8 s per
+# other row).  timeout None = runner.default_timeout(smp) (150 s + 8 s per
 # hart).  The 128-hart row runs the boot, smp and timer suites (35 s here):
 # all 128 harts online with working per-cpu data, cross-hart calls and IPI
 # reasons at that width, every hart's tick. The stop and scheduler suites
@@ -66,7 +67,7 @@ MATRIX = [
 ONLY_KEYS = ("SMP", "FW", "IRQ", "MEM")
 
 
-def expand(rows, append: str = "", icount: bool = False) -> List[List[qemu.Config]]:
+def expand(rows, append: str = "", icount: bool = False) -> List[List[runner.Config]]:
     """Turn table rows into groups of Configs (a group = a row's repeats).
 
     Names must be unique because they name the log files.
@@ -78,7 +79,7 @@ def expand(rows, append: str = "", icount: bool = False) -> List[List[qemu.Confi
         cpu = row[8] if len(row) > 8 else ""
         label = row[9] if len(row) > 9 else ""
         tcg = row[10] if len(row) > 10 else ""
-        base = qemu.Config(smp=smp, fw=fw, irq=irq, mem=mem, append=row_append, cpu=cpu,
+        base = runner.Config(smp=smp, fw=fw, irq=irq, mem=mem, append=row_append, cpu=cpu,
                            label=label, icount=icount, timeout=timeout, tcg=tcg)
         if repeats > 1:
             groups.append([dataclasses.replace(base, repeat=i + 1) for i in range(repeats)])
@@ -106,10 +107,10 @@ def parse_only(spec: str) -> Dict[str, str]:
             only[key] = value.strip()
     if "SMP" in only and not only["SMP"].isdigit():
         raise ValueError(f"--only SMP must be a number, got {only['SMP']!r}")
-    if "FW" in only and only["FW"] not in qemu.FW_BIOS:
-        raise ValueError(f"--only FW must be one of {', '.join(sorted(qemu.FW_BIOS))}")
-    if "IRQ" in only and only["IRQ"] not in qemu.IRQ_MACHINE:
-        raise ValueError(f"--only IRQ must be one of {', '.join(sorted(qemu.IRQ_MACHINE))}")
+    if "FW" in only and only["FW"] not in runner.FW_BIOS:
+        raise ValueError(f"--only FW must be one of {', '.join(sorted(runner.FW_BIOS))}")
+    if "IRQ" in only and only["IRQ"] not in runner.IRQ_MACHINE:
+        raise ValueError(f"--only IRQ must be one of {', '.join(sorted(runner.IRQ_MACHINE))}")
     return only
 
 
@@ -136,39 +137,39 @@ def select(rows, only: Dict[str, str]):
             # -cpu, label) stay out of an exact selection.
             smp, fw, irq, mem, _repeats, timeout, why = hits[0][:7]
             return [(smp, fw, irq, only.get("MEM", mem), 1, timeout, why)]
-        return [(int(only["SMP"]), only["FW"], only["IRQ"], only.get("MEM", qemu.DEFAULT_MEM),
+        return [(int(only["SMP"]), only["FW"], only["IRQ"], only.get("MEM", runner.DEFAULT_MEM),
                  1, None, "--only")]
     return hits
 
 
-def cost_order(configs: List[qemu.Config]) -> List[qemu.Config]:
+def cost_order(configs: List[runner.Config]) -> List[runner.Config]:
     """Start the longest runs first so the pool's tail is short."""
     return sorted(configs, key=lambda c: -c.effective_timeout)
 
 
 def run_matrix(groups, image: str, jobs: int, log_dir: Path, fail_on_warn: bool,
-               out=None) -> Dict[str, qemu.RunResult]:
+               out=None) -> Dict[str, runner.RunResult]:
     """Run every config on a thread pool, printing a line per finished run."""
     out = out or sys.stdout
     configs = [c for g in groups for c in g]
     width = max(len(c.name) for c in configs)
-    results: Dict[str, qemu.RunResult] = {}
+    results: Dict[str, runner.RunResult] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(qemu.run_config, c, image, log_dir, fail_on_warn=fail_on_warn): c
+        futures = {pool.submit(runner.run_config, c, image, log_dir, fail_on_warn=fail_on_warn): c
                    for c in cost_order(configs)}
         try:
             for fut in concurrent.futures.as_completed(futures):
                 r = fut.result()
                 results[r.config.name] = r
-                print(qemu.format_run_line(r, width), file=out, flush=True)
+                print(runner.format_run_line(r, width), file=out, flush=True)
         except BaseException:
-            qemu.kill_all()
+            proc.kill_all()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return results
 
 
-def summary(groups, results: Dict[str, qemu.RunResult], extra_passed: int, extra_failed: int,
+def summary(groups, results: Dict[str, runner.RunResult], extra_passed: int, extra_failed: int,
             elapsed: float) -> List[str]:
     """The summary block; its last line is the contract 'N passed, N failed'."""
     ordered = [results[c.name] for g in groups for c in g if c.name in results]
@@ -177,21 +178,21 @@ def summary(groups, results: Dict[str, qemu.RunResult], extra_passed: int, extra
     lines.append(f"runs: {len(ordered) - len(bad)} passed, {len(bad)} failed "
                  f"({len(ordered)} total, {elapsed:.1f} s wall)")
     for r in ordered:
-        details = qemu.format_details(r)
+        details = runner.format_details(r)
         if details:
             lines.append(f"{'PASS' if r.passed else 'FAIL'} {r.config.name}"
                          + ("" if r.passed else f"  {r.verdict.reason}"))
             lines.extend(details)
     for g in groups:
         if len(g) > 1:
-            lines.append(qemu.lottery_line([results[c.name] for c in g if c.name in results]))
+            lines.append(runner.lottery_line([results[c.name] for c in g if c.name in results]))
     cp = sum(r.cases_passed for r in ordered)
     cf = sum(r.cases_failed for r in ordered)
     cs = sum(r.cases_skipped for r in ordered)
     lines.append(f"kernel cases: {cp} passed, {cf} failed, {cs} skipped")
     if extra_passed or extra_failed:
         lines.append(f"extra (host tests): {extra_passed} passed, {extra_failed} failed")
-    lines.append(qemu.tally_line(cp + extra_passed, cf + extra_failed))
+    lines.append(runner.tally_line(cp + extra_passed, cf + extra_failed))
     return lines
 
 
@@ -203,7 +204,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--append", default="", help="kernel command line for every run")
     p.add_argument("--icount", action="store_true", help="add -icount shift=4,sleep=off to every run")
     p.add_argument("--fail-on-warn", action="store_true", help="a kernel WARNING: fails the run")
-    p.add_argument("--log-dir", default=str(qemu.DEFAULT_LOG_DIR), help="where <config>.log files go")
+    p.add_argument("--log-dir", default=str(runner.DEFAULT_LOG_DIR), help="where <config>.log files go")
     p.add_argument("--list", action="store_true", help="print the selected runs and exit")
     p.add_argument("--extra-passed", type=int, default=0, help="passed counts to add (host tests)")
     p.add_argument("--extra-failed", type=int, default=0, help="failed counts to add (host tests)")
@@ -222,19 +223,19 @@ def main(argv=None) -> int:
     rows = select(MATRIX, args.only)
     if not rows:
         print(f"error: --only {args.only} matches no configuration", file=sys.stderr)
-        print(qemu.tally_line(args.extra_passed, args.extra_failed + 1))
+        print(runner.tally_line(args.extra_passed, args.extra_failed + 1))
         return 2
     groups = expand(rows, args.append, args.icount)
     configs = [c for g in groups for c in g]
     if args.list:
         for c in configs:
-            print(f"{c.name:<24} timeout={c.effective_timeout:>4g}s  {shlex.join(qemu.build_cmd(c, args.image))}")
+            print(f"{c.name:<24} timeout={c.effective_timeout:>4g}s  {shlex.join(runner.build_cmd(c, args.image))}")
         return 0
     if not Path(args.image).is_file():
         print(f"error: image {args.image} not found (build it first)", file=sys.stderr)
-        print(qemu.tally_line(args.extra_passed, args.extra_failed + 1))
+        print(runner.tally_line(args.extra_passed, args.extra_failed + 1))
         return 2
-    qemu.install_sigterm_handler()
+    proc.install_sigterm_handler()
     print(f"matrix: {len(configs)} runs, {args.jobs} at a time, image {args.image}, "
           f"logs in {args.log_dir}", flush=True)
     start = time.monotonic()
@@ -242,7 +243,7 @@ def main(argv=None) -> int:
         results = run_matrix(groups, args.image, args.jobs, Path(args.log_dir), args.fail_on_warn)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        print(qemu.tally_line(args.extra_passed, args.extra_failed + 1))
+        print(runner.tally_line(args.extra_passed, args.extra_failed + 1))
         return 130
     for line in summary(groups, results, args.extra_passed, args.extra_failed,
                         time.monotonic() - start):

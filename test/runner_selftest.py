@@ -20,10 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matrix  # noqa: E402
-import qemu    # noqa: E402
+import ktap  # noqa: E402 (sibling module)
+import proc  # noqa: E402 (sibling module)
+import qemu  # noqa: E402 (sibling module)
+import qmp  # noqa: E402 (sibling module)
+import runner  # noqa: E402 (sibling module)
+import symbols  # noqa: E402 (sibling module)
+import verdict  # noqa: E402 (sibling module)
 
 
-def ktap(body: str) -> str:
+def ktap_log(body: str) -> str:
     """Dedent a canned log written inline (KTAP indentation survives)."""
     return textwrap.dedent(body).lstrip("\n")
 
@@ -34,7 +40,7 @@ Platform Name             : riscv-virtio,qemu
 Boot HART ID              : 3
 """
 
-PASSING_LOG = OPENSBI_BANNER + ktap("""
+PASSING_LOG = OPENSBI_BANNER + ktap_log("""
     [    0.000100] cpu0/h2 <6> Hartstop booting
     [    0.000200] cpu0/h2 <6> smp: boot hart 2
     [    0.000300] cpu1/h0 <4> WARNING: at kernel/sched.c:10 odd but harmless
@@ -56,7 +62,7 @@ PASSING_LOG = OPENSBI_BANNER + ktap("""
     # totals: 3 passed, 0 failed, 1 skipped
     """)
 
-NOT_OK_LOG = ktap("""
+NOT_OK_LOG = ktap_log("""
     smp: boot hart 0
     KTAP version 1
     1..1
@@ -70,7 +76,7 @@ NOT_OK_LOG = ktap("""
     # totals: 1 passed, 1 failed, 0 skipped
     """)
 
-PANIC_LOG = ktap("""
+PANIC_LOG = ktap_log("""
     smp: boot hart 1
     KTAP version 1
     1..2
@@ -85,7 +91,7 @@ PANIC_LOG = ktap("""
     ---[ end Kernel panic ]---
     """)
 
-SHORT_PLAN_LOG = ktap("""
+SHORT_PLAN_LOG = ktap_log("""
     smp: boot hart 0
     KTAP version 1
     1..2
@@ -98,7 +104,7 @@ SHORT_PLAN_LOG = ktap("""
     # totals: 2 passed, 0 failed, 0 skipped
     """)
 
-MISSING_TOTALS_LOG = ktap("""
+MISSING_TOTALS_LOG = ktap_log("""
     smp: boot hart 0
     KTAP version 1
     1..1
@@ -109,12 +115,12 @@ MISSING_TOTALS_LOG = ktap("""
     ok 1 mm
     """)
 
-OK = qemu.Outcome(exit_code=0, timed_out=False, elapsed=1.0)
+OK = proc.Outcome(exit_code=0, timed_out=False, elapsed=1.0)
 
 
-def verdict(text: str, outcome=OK, timeout=60.0, fail_on_warn=False):
-    log = qemu.parse_log(text)
-    return log, qemu.judge(log, outcome, timeout, fail_on_warn)
+def judge_log(text: str, outcome=OK, timeout=60.0, fail_on_warn=False):
+    log = ktap.parse_log(text)
+    return log, verdict.judge(log, outcome, timeout, fail_on_warn)
 
 
 class TempDirCase(unittest.TestCase):
@@ -128,45 +134,45 @@ class TempDirCase(unittest.TestCase):
 
 class CommandLineTests(unittest.TestCase):
     def test_plain_dynamic(self):
-        cmd = qemu.build_cmd(qemu.Config(smp=4), "build/hartstop-test.elf")
+        cmd = runner.build_cmd(runner.Config(smp=4), "build/hartstop-test.elf")
         self.assertEqual(cmd, ["qemu-system-riscv64", "-machine", "virt", "-smp", "4", "-m", "256M",
                                "-nographic", "-bios", "default", "-kernel", "build/hartstop-test.elf"])
 
     def test_all_knobs(self):
-        cfg = qemu.Config(smp=8, fw="jump", irq="aia", mem="512M", append="test=sched* seed=5",
+        cfg = runner.Config(smp=8, fw="jump", irq="aia", mem="512M", append="test=sched* seed=5",
                           icount=True)
-        cmd = qemu.build_cmd(cfg, "k.elf")
+        cmd = runner.build_cmd(cfg, "k.elf")
         self.assertEqual(cmd[cmd.index("-machine") + 1], "virt,aia=aplic-imsic")
-        self.assertEqual(cmd[cmd.index("-bios") + 1], qemu.JUMP_FW)
+        self.assertEqual(cmd[cmd.index("-bios") + 1], runner.JUMP_FW)
         self.assertEqual(cmd[cmd.index("-m") + 1], "512M")
         self.assertEqual(cmd[cmd.index("-append") + 1], "test=sched* seed=5")
         self.assertEqual(cmd[-2:], ["-icount", "shift=4,sleep=off"])
-        aclint = qemu.build_cmd(qemu.Config(smp=1, irq="aclint"), "k.elf")
+        aclint = runner.build_cmd(runner.Config(smp=1, irq="aclint"), "k.elf")
         self.assertIn("virt,aclint=on", aclint)
 
     def test_tcg_modes(self):
         def tail(mode):
-            return qemu.build_cmd(qemu.Config(smp=4, tcg=mode), "k.elf")[12:]
+            return runner.build_cmd(runner.Config(smp=4, tcg=mode), "k.elf")[12:]
         self.assertEqual(tail(""), [])
         self.assertEqual(tail("singlestep"), ["-singlestep"])
         self.assertEqual(tail("single"), ["-accel", "tcg,thread=single"])
         self.assertEqual(tail("icount"), ["-icount", "shift=4,sleep=off"])
-        both = qemu.build_cmd(qemu.Config(smp=4, tcg="icount", icount=True), "k.elf")
+        both = runner.build_cmd(runner.Config(smp=4, tcg="icount", icount=True), "k.elf")
         self.assertEqual(both.count("-icount"), 1)
         with self.assertRaises(ValueError):
-            qemu.build_cmd(qemu.Config(smp=4, tcg="kvm"), "k.elf")
+            runner.build_cmd(runner.Config(smp=4, tcg="kvm"), "k.elf")
 
     def test_bad_knob_rejected(self):
         with self.assertRaises(ValueError):
-            qemu.build_cmd(qemu.Config(smp=4, irq="gic"), "k.elf")
+            runner.build_cmd(runner.Config(smp=4, irq="gic"), "k.elf")
 
     def test_names_and_timeouts(self):
-        self.assertEqual(qemu.Config(smp=4).name, "smp4-dynamic-plain")
-        self.assertEqual(qemu.Config(smp=8, fw="jump", irq="aclint", repeat=3).name,
+        self.assertEqual(runner.Config(smp=4).name, "smp4-dynamic-plain")
+        self.assertEqual(runner.Config(smp=8, fw="jump", irq="aclint", repeat=3).name,
                          "smp8-jump-aclint-r3")
-        self.assertEqual(qemu.Config(smp=4).effective_timeout, 182)
-        self.assertEqual(qemu.Config(smp=128).effective_timeout, 600)
-        self.assertEqual(qemu.Config(smp=4, timeout=5).effective_timeout, 5)
+        self.assertEqual(runner.Config(smp=4).effective_timeout, 182)
+        self.assertEqual(runner.Config(smp=128).effective_timeout, 600)
+        self.assertEqual(runner.Config(smp=4, timeout=5).effective_timeout, 5)
 
     def test_print_cmd_cli(self):
         out = io.StringIO()
@@ -177,12 +183,12 @@ class CommandLineTests(unittest.TestCase):
             sys.stdout = old
         self.assertEqual(rc, 0)
         self.assertEqual(shlex.split(out.getvalue()),
-                         qemu.build_cmd(qemu.Config(smp=2, append="a b"), "k.elf"))
+                         runner.build_cmd(runner.Config(smp=2, append="a b"), "k.elf"))
 
 
 class ParserVerdictTests(unittest.TestCase):
     def test_passing_log(self):
-        log, v = verdict(PASSING_LOG)
+        log, v = judge_log(PASSING_LOG)
         self.assertTrue(v.passed, v.problems)
         self.assertEqual(log.boot_hart, 2)          # the kernel's line, not OpenSBI's banner
         self.assertEqual((log.passed, log.failed, log.skipped), (3, 0, 1))
@@ -190,16 +196,16 @@ class ParserVerdictTests(unittest.TestCase):
         self.assertEqual(len(log.warnings), 1)      # reported, not a failure
 
     def test_crlf_log(self):
-        log, v = verdict(PASSING_LOG.replace("\n", "\r\n"))
+        log, v = judge_log(PASSING_LOG.replace("\n", "\r\n"))
         self.assertTrue(v.passed, v.problems)
 
     def test_fail_on_warn(self):
-        _, v = verdict(PASSING_LOG, fail_on_warn=True)
+        _, v = judge_log(PASSING_LOG, fail_on_warn=True)
         self.assertFalse(v.passed)
         self.assertIn("warning", v.reason)
 
     def test_not_ok_case(self):
-        log, v = verdict(NOT_OK_LOG, qemu.Outcome(1, False, 1.0))
+        log, v = judge_log(NOT_OK_LOG, proc.Outcome(1, False, 1.0))
         self.assertFalse(v.passed)
         self.assertEqual(v.problems, ["1 failed case: sched.preempt"])   # exit 1 is explained
         (suite, case), = log.failed_cases()
@@ -209,11 +215,11 @@ class ParserVerdictTests(unittest.TestCase):
     def test_suite_not_ok_without_failing_case(self):
         text = NOT_OK_LOG.replace("    not ok 2 preempt", "    ok 2 preempt").replace(
             "1 passed, 1 failed", "2 passed, 0 failed")
-        _, v = verdict(text)
+        _, v = judge_log(text)
         self.assertEqual(v.problems, ["suite sched reported not ok"])
 
     def test_skip_directive_on_not_ok_is_a_skip(self):
-        log, v = verdict(ktap("""
+        log, v = judge_log(ktap_log("""
             KTAP version 1
             1..1
                 KTAP version 1
@@ -228,7 +234,7 @@ class ParserVerdictTests(unittest.TestCase):
         self.assertEqual((log.passed, log.failed, log.skipped), (1, 0, 1))
 
     def test_panic_with_backtrace(self):
-        log, v = verdict(PANIC_LOG, qemu.Outcome(3, False, 1.0))
+        log, v = judge_log(PANIC_LOG, proc.Outcome(3, False, 1.0))
         self.assertFalse(v.passed)
         self.assertTrue(v.reason.startswith("Kernel panic - not syncing: scause=0xd"), v.reason)
         # The exact pc as printed; return addresses looked up at address - 1.
@@ -237,45 +243,45 @@ class ParserVerdictTests(unittest.TestCase):
         self.assertNotIn("exit status 3 (kernel panic)", v.problems)  # explained by the panic
 
     def test_short_plans(self):
-        _, v = verdict(SHORT_PLAN_LOG)
+        _, v = judge_log(SHORT_PLAN_LOG)
         self.assertFalse(v.passed)
         self.assertIn("top-level plan 1..2 but 1 suite results", v.problems)
         self.assertIn("suite sched: plan 1..3 but 2 case results", v.problems)
 
     def test_missing_top_plan(self):
-        _, v = verdict(MISSING_TOTALS_LOG.replace("1..1\n    KTAP", "    KTAP", 1)
+        _, v = judge_log(MISSING_TOTALS_LOG.replace("1..1\n    KTAP", "    KTAP", 1)
                        + "# totals: 1 passed, 0 failed, 0 skipped\n")
         self.assertEqual(v.problems, ["missing top-level plan 1..S"])
 
     def test_missing_totals(self):
-        _, v = verdict(MISSING_TOTALS_LOG)
+        _, v = judge_log(MISSING_TOTALS_LOG)
         self.assertEqual(v.problems, ["missing '# totals:' line"])
 
     def test_mismatched_totals(self):
-        _, v = verdict(MISSING_TOTALS_LOG + "# totals: 5 passed, 0 failed, 0 skipped\n")
+        _, v = judge_log(MISSING_TOTALS_LOG + "# totals: 5 passed, 0 failed, 0 skipped\n")
         self.assertFalse(v.passed)
         self.assertTrue(v.reason.startswith("totals mismatch"), v.reason)
 
     def test_nonzero_exit_on_clean_log(self):
-        _, v = verdict(PASSING_LOG, qemu.Outcome(1, False, 1.0))
+        _, v = judge_log(PASSING_LOG, proc.Outcome(1, False, 1.0))
         self.assertEqual(v.problems, ["exit status 1 (kernel says tests failed)"])
 
     def test_no_ktap(self):
-        _, v = verdict(OPENSBI_BANNER)
+        _, v = judge_log(OPENSBI_BANNER)
         self.assertFalse(v.passed)
         self.assertIn("no KTAP output", v.reason)
 
     def test_ktap_restart(self):
-        _, v = verdict(PASSING_LOG + "KTAP version 1\n")
+        _, v = judge_log(PASSING_LOG + "KTAP version 1\n")
         self.assertIn("restarted", v.reason)
 
     def test_lottery_lines(self):
         def fake(h):
-            return qemu.RunResult(qemu.Config(smp=8), "k", Path("x"), OK,
-                                  qemu.ParsedLog(lines=[], boot_hart=h), qemu.Verdict(True, []), [])
-        self.assertEqual(qemu.lottery_line([fake(h) for h in (3, 0, 5, 0)]),
+            return runner.RunResult(runner.Config(smp=8), "k", Path("x"), OK,
+                                  ktap.ParsedLog(lines=[], boot_hart=h), verdict.Verdict(True, []), [])
+        self.assertEqual(runner.lottery_line([fake(h) for h in (3, 0, 5, 0)]),
                          "lottery: boot harts seen {0, 3, 5} over 4 boots")
-        self.assertEqual(qemu.lottery_line([fake(0)] * 10),
+        self.assertEqual(runner.lottery_line([fake(0)] * 10),
                          "lottery: the firmware picked hart 0 every time over 10 boots")
 
 
@@ -283,8 +289,8 @@ class RunTests(TempDirCase):
     """The real run path (log file, timeout, process group) with fake commands."""
 
     def run_fake(self, script: str, timeout: float = 10, **kw):
-        cfg = qemu.Config(smp=4, timeout=timeout)
-        return qemu.run_config(cfg, str(self.tmp / "k.elf"), self.tmp / "logs",
+        cfg = runner.Config(smp=4, timeout=timeout)
+        return runner.run_config(cfg, str(self.tmp / "k.elf"), self.tmp / "logs",
                                cmd=["sh", "-c", script], **kw)
 
     def test_passing_run(self):
@@ -294,7 +300,7 @@ class RunTests(TempDirCase):
         self.assertTrue(r.passed, r.verdict.problems)
         self.assertEqual(r.log_path, self.tmp / "logs" / "smp4-dynamic-plain.log")
         self.assertIn("oops", r.log_path.read_text())          # stderr is captured too
-        line = qemu.format_run_line(r)
+        line = runner.format_run_line(r)
         self.assertTrue(line.startswith("PASS smp4-dynamic-plain  boot-hart=2"), line)
         self.assertIn("3 passed, 0 failed, 1 skipped", line)
 
@@ -316,22 +322,22 @@ class RunTests(TempDirCase):
                 break
             time.sleep(0.05)
         self.assertFalse(_alive(child), "sleep child survived the group kill")
-        details = "\n".join(qemu.format_details(r))
+        details = "\n".join(runner.format_details(r))
         self.assertIn("last 1 log lines", details)
         self.assertIn("| booting", details)
 
     def test_console_flood_is_stopped(self):
         log = self.tmp / "flood.log"
         start = time.monotonic()
-        out = qemu.run_command(["sh", "-c", "while :; do echo spam spam spam; done"], log,
+        out = proc.run_command(["sh", "-c", "while :; do echo spam spam spam; done"], log,
                                timeout=30, max_log_bytes=20000)
         self.assertLess(time.monotonic() - start, 5)
         self.assertTrue(out.flooded and not out.timed_out)
-        v = qemu.judge(qemu.parse_log(log.read_text()), out, 30)
+        v = verdict.judge(ktap.parse_log(log.read_text()), out, 30)
         self.assertTrue(v.reason.startswith("console flood"), v.reason)
 
     def test_missing_binary(self):
-        r = qemu.run_config(qemu.Config(smp=1), "k.elf", self.tmp, cmd=[str(self.tmp / "nope")])
+        r = runner.run_config(runner.Config(smp=1), "k.elf", self.tmp, cmd=[str(self.tmp / "nope")])
         self.assertFalse(r.passed)
         self.assertIn("could not start QEMU", r.verdict.reason)
 
@@ -345,7 +351,7 @@ class RunTests(TempDirCase):
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 3", addr2line=str(fake))
         self.assertEqual(r.backtrace[0], "#0 0x0000000080201234 fn_0x0000000080201234 at kernel/x.c:7")
         self.assertEqual(len(r.backtrace), 3)
-        details = "\n".join(qemu.format_details(r))
+        details = "\n".join(runner.format_details(r))
         self.assertIn("backtrace (k.elf):", details)
         self.assertIn("fn_0x00000000802055a9 at kernel/x.c:7", details)
 
@@ -368,7 +374,7 @@ class RunTests(TempDirCase):
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; sleep 30", timeout=1,
                           addr2line=str(fake))
         self.assertFalse(r.passed)
-        details = "\n".join(qemu.format_details(r))
+        details = "\n".join(runner.format_details(r))
         self.assertIn("the kernel's last hang report (k.elf):", details)
         self.assertIn("slow_case has run for 60 s", details)       # the last report only
         self.assertNotIn("has run for 30 s", details.split("last hang report")[1].split("last ")[0])
@@ -378,10 +384,10 @@ class RunTests(TempDirCase):
         canned.write_text(canned.read_text() + "    ok 1 slow_case # 61000 ms\n")
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; sleep 30", timeout=1,
                           addr2line=str(fake))
-        self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
+        self.assertNotIn("last hang report", "\n".join(runner.format_details(r)))
         # A run that ended by itself shows no hang report, however slow a case was.
         r = self.run_fake(f"cat {shlex.quote(str(canned))}; exit 0", addr2line=str(fake))
-        self.assertNotIn("last hang report", "\n".join(qemu.format_details(r)))
+        self.assertNotIn("last hang report", "\n".join(runner.format_details(r)))
 
     def test_hart_table(self):
         table = ("[    0.1] cpu0/h2 <6> smp: boot hart 2; DT at 0x8fe00000\n"
@@ -390,24 +396,24 @@ class RunTests(TempDirCase):
                  "     1    2  online          sstc   SBI          rv64imafdch\n"
                  "     2    0  online          sstc   SBI          rv64imafdch\n"
                  "[    0.2] cpu0/h2 <6> stop: 3 stoppers\n")
-        log = qemu.parse_log(table)
-        self.assertEqual(qemu.check_hart_table(log, 3), [])
-        self.assertIn("want 0..3", qemu.check_hart_table(log, 4)[0])
-        log = qemu.parse_log(table.replace("1    2  online", "1    -  no-answer"))
-        self.assertEqual(qemu.check_hart_table(log, 3), ["harts not online: [1]"])
-        log = qemu.parse_log(table.replace("boot hart 2", "boot hart 1"))
-        self.assertIn("CPU 0 is hart [2], but hart 1 booted", qemu.check_hart_table(log, 3))
-        self.assertEqual(qemu.check_hart_table(qemu.parse_log("no table\n"), 3),
+        log = ktap.parse_log(table)
+        self.assertEqual(verdict.check_hart_table(log, 3), [])
+        self.assertIn("want 0..3", verdict.check_hart_table(log, 4)[0])
+        log = ktap.parse_log(table.replace("1    2  online", "1    -  no-answer"))
+        self.assertEqual(verdict.check_hart_table(log, 3), ["harts not online: [1]"])
+        log = ktap.parse_log(table.replace("boot hart 2", "boot hart 1"))
+        self.assertIn("CPU 0 is hart [2], but hart 1 booted", verdict.check_hart_table(log, 3))
+        self.assertEqual(verdict.check_hart_table(ktap.parse_log("no table\n"), 3),
                          ["no hart table in the boot output"])
 
     def test_garbled_printk_lines_fail(self):
         good = "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 40   # 'a' + (7 + 2) % 26
-        _, v = verdict(good + "\n" + PASSING_LOG)
+        _, v = judge_log(good + "\n" + PASSING_LOG)
         self.assertTrue(v.passed, v.problems)
         for bad in ("[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 20 + "[    1.0",
                     "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 39 + "k",
                     "[    1.000001] cpu1/h1 <6> pk c=1 n=2 " + "j" * 40 + "x"):
-            _, v = verdict(bad + "\n" + PASSING_LOG)
+            _, v = judge_log(bad + "\n" + PASSING_LOG)
             self.assertFalse(v.passed, bad)
             self.assertIn("garbled", v.reason)
 
@@ -417,7 +423,7 @@ class RunTests(TempDirCase):
                 " x0/zero  0000000000000000 x1/ra    000000008020b2e6 x2/sp    0000000080297d20\n"
                 " x8/s0    0000000080297d60 x9/s1    0000000000000001\n"
                 "CPU#1\n pc       0000000080200000\n mstatus  8000000a000061a0\n")
-        harts = qemu.parse_hart_registers(text)
+        harts = qmp.parse_hart_registers(text)
         self.assertEqual([c for c, _ in harts], [0, 1])
         self.assertEqual(harts[0][1]["pc"], 0x802082a8)
         self.assertEqual(harts[0][1]["x1/ra"], 0x8020b2e6)
@@ -427,7 +433,7 @@ class RunTests(TempDirCase):
         self.assertNotIn("x8/s0", harts[1][1])
 
     def test_symbolise_without_tool(self):
-        out = qemu.symbolise(["0000000080201234"], "k.elf", addr2line=str(self.tmp / "nope"))
+        out = symbols.symbolise(["0000000080201234"], "k.elf", addr2line=str(self.tmp / "nope"))
         self.assertEqual(len(out), 1)
         self.assertTrue(out[0].startswith("??"))
 
@@ -469,9 +475,9 @@ class MatrixTests(unittest.TestCase):
             matrix.parse_only("IRQ=gic")
 
     def test_summary_last_line(self):
-        cfg = qemu.Config(smp=1)
-        log = qemu.parse_log(PASSING_LOG)
-        r = qemu.RunResult(cfg, "k", Path("x"), OK, log, qemu.judge(log, OK, 60), [])
+        cfg = runner.Config(smp=1)
+        log = ktap.parse_log(PASSING_LOG)
+        r = runner.RunResult(cfg, "k", Path("x"), OK, log, verdict.judge(log, OK, 60), [])
         lines = matrix.summary([[cfg]], {cfg.name: r}, extra_passed=10, extra_failed=2, elapsed=1)
         self.assertEqual(lines[-1], "13 passed, 2 failed")
 

@@ -22,14 +22,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import qemu  # noqa: E402
+import proc  # noqa: E402 (sibling module)
+import runner  # noqa: E402 (sibling module)
 
 PROMPT = b"hartstop> "
 
 
 class Shell:
     def __init__(self, image, smp):
-        cmd = qemu.build_cmd(qemu.Config(smp=smp), image)
+        cmd = runner.build_cmd(runner.Config(smp=smp), image)
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
                                      start_new_session=True)
@@ -81,7 +82,7 @@ class Shell:
         return self.read_until(PROMPT, timeout)
 
     def close(self):
-        qemu._kill_group(self.proc)
+        proc._kill_group(self.proc)
 
 
 def main():
@@ -212,7 +213,7 @@ def main():
     finally:
         sh.close()
     passed = sum(results)
-    print(qemu.tally_line(passed, len(results) - passed))
+    print(runner.tally_line(passed, len(results) - passed))
     return 0 if all(results) else 1
 
 
