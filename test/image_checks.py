@@ -77,26 +77,26 @@ def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: s
 def console_input(image: str, irq: str, timeout: float = 90.0):
     """Type `help` at the default image's shell; its answer must come back."""
     cmd = runner.build_cmd(runner.Config(smp=2, irq=irq), image)
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
     seen, sent, deadline = b"", False, time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            ready, _, _ = select.select([child.stdout], [], [], 0.5)
             if ready:
-                chunk = os.read(proc.stdout.fileno(), 65536)
+                chunk = os.read(child.stdout.fileno(), 65536)
                 if not chunk:
                     break
                 seen += chunk
             if not sent and b"hartstop> " in seen:
-                proc.stdin.write(b"help\r")
-                proc.stdin.flush()
+                child.stdin.write(b"help\r")
+                child.stdin.flush()
                 sent = True
             if b"reboot through SBI" in seen:
                 return []
         return ["no shell prompt" if not sent else "the shell never answered"]
     finally:
-        proc._kill_group(proc)
+        proc._kill_group(child)
 
 
 def main() -> int:
