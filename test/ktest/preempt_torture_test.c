@@ -145,11 +145,33 @@ static void op_current(struct tworker *w)
 	}
 }
 
+/*
+ * A sleep lasts a whole tick while the other operations take
+ * microseconds: drawn as often as they are, sleeps would keep the workers
+ * asleep most of the time, and the storm would rarely find one running.
+ */
+static const unsigned char op_weight[NR_OPS] = {
+	[OP_PREEMPT] = 8, [OP_SPIN] = 8,  [OP_SPIN_IRQ] = 8,
+	[OP_MUTEX] = 4,	  [OP_SLEEP] = 1, [OP_CURRENT] = 8,
+};
+
+static enum torture_op pick_op(uint64_t *rng)
+{
+	unsigned total = 0;
+	for (int op = 0; op < NR_OPS; op++)
+		total += op_weight[op];
+	unsigned r = (unsigned)(ktest_rand(rng) % total);
+	int op = 0;
+	while (r >= op_weight[op])
+		r -= op_weight[op++];
+	return (enum torture_op)op;
+}
+
 static int torture_worker(void *arg)
 {
 	struct tworker *w = arg;
 	while (!READ_ONCE(tt.stop)) {
-		enum torture_op op = (enum torture_op)(ktest_rand(&w->rng) % NR_OPS);
+		enum torture_op op = pick_op(&w->rng);
 		switch (op) {
 		case OP_PREEMPT:
 			op_preempt(w);
@@ -211,7 +233,11 @@ static void torture_storm(void *arg)
 	       (READ_ONCE(storm_changes) < 40 && get_cycles() - start < 20 * hz)) {
 		struct tworker *w = running_elsewhere(&rng);
 		if (!w) {
-			msleep(1);
+			/* Nobody runs elsewhere: the other storm threads are
+			 * probably running too. A random sleep keeps them from
+			 * waking on the same tick, every tick, and finding
+			 * each other again. */
+			msleep(1 + (unsigned)(ktest_rand(&rng) % 8));
 			continue;
 		}
 		int away = task_cpu(w->task), cpu;
