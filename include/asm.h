@@ -54,6 +54,7 @@
 #define TI_PREEMPT_COUNT 0
 #define TI_CPU		 4
 #define TI_TRAP_SP	 8
-#define TASK_CTX	 16
+#define TI_PCPU_OFFSET	 16
+#define TASK_CTX	 24
 
 #endif

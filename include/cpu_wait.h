@@ -68,9 +68,21 @@ static inline bool cpu_wait_should_halt(struct cpu_wait *w)
 	return now - w->start >= cpu_wait_spin_ticks;
 }
 
+/* Harts halted in a cpu wait right now (cpu_wait.c). */
+extern int cpu_wait_nr_halted;
+void __smp_cond_wake(const volatile void *ptr);
+
 /* Kick every hart halted waiting on ptr. Call after the write they wait
- * for; costs one load when nobody is halted anywhere. */
-void smp_cond_wake(const volatile void *ptr);
+ * for: the fence orders that write before the check (the waker's half
+ * of the pairing), and the check costs one load when nobody is halted
+ * anywhere. */
+static inline void smp_cond_wake(const volatile void *ptr)
+{
+	smp_mb();
+	if (__builtin_expect(__atomic_load_n(&cpu_wait_nr_halted, __ATOMIC_ACQUIRE) != 0, 0))
+		__smp_cond_wake(ptr);
+}
+
 /* Kick one hart if it is halted in a cpu wait (whatever its word). */
 void cpu_wait_kick(int cpu);
 

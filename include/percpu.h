@@ -5,7 +5,8 @@
  * boot hart) uses that section itself; every other possible CPU gets a
  * copy allocated at boot, and __per_cpu_offset[cpu] is the distance from
  * the section to the copy. The hart number comes from the current task
- * (thread_info.h): this_cpu_ptr() is __per_cpu_offset[that] away.
+ * (thread_info.h): this_cpu_ptr() is __per_cpu_offset[that] away, an
+ * offset the task carries with its hart number.
  *
  * The .percpu section lives in bss and the copies are zero-filled, so
  * every per-cpu variable starts as zero on every CPU: initialise them in
@@ -51,10 +52,11 @@ static inline __attribute__((always_inline)) int __smp_processor_id(const char *
 
 #define per_cpu_ptr(ptr, cpu) ((__typeof__(ptr))((uintptr_t)(ptr) + __per_cpu_offset[(cpu)]))
 #define per_cpu(var, cpu)     (*per_cpu_ptr(&(var), (cpu)))
-#define raw_cpu_ptr(ptr)      per_cpu_ptr(ptr, raw_smp_processor_id())
-#define raw_cpu(var)	      (*raw_cpu_ptr(&(var)))
-#define this_cpu_ptr(ptr)     per_cpu_ptr(ptr, __smp_processor_id("this_cpu_ptr"))
-#define this_cpu(var)	      (*this_cpu_ptr(&(var)))
+/* This hart's copy: the current task carries the offset (thread_info.h). */
+#define raw_cpu_ptr(ptr)  ((__typeof__(ptr))((uintptr_t)(ptr) + current_thread_info()->pcpu_offset))
+#define raw_cpu(var)	  (*raw_cpu_ptr(&(var)))
+#define this_cpu_ptr(ptr) ((void)__smp_processor_id("this_cpu_ptr"), raw_cpu_ptr(ptr))
+#define this_cpu(var)	  (*this_cpu_ptr(&(var)))
 
 /* Allocate and fill the copies for CPUs 1..ncpus-1 (kernel/percpu.c). */
 void setup_per_cpu_areas(int ncpus);

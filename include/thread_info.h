@@ -16,6 +16,9 @@
  * `tp` can never name another hart's state. The hart number is a field
  * of the task too (the hart it runs on): it changes only while the task
  * is not running (set_task_cpu()), so a running task reads its own hart.
+ * Its per-cpu offset travels beside it (set together), which makes
+ * this_cpu_ptr() one load and an add, as it is through a register on
+ * architectures that have one to spare.
  *
  * The offsets are used by entry.S (TI_* in asm.h, checked in trap.c).
  */
@@ -26,6 +29,7 @@ struct thread_info {
 	unsigned int preempt_count; /* this task's; see preempt.h for the bits */
 	int cpu;		    /* the hart it runs on (or will run on next) */
 	unsigned long trap_sp;	    /* entry.S: where the stack-overflow path parks sp */
+	unsigned long pcpu_offset;  /* __per_cpu_offset[cpu], kept with cpu */
 };
 
 struct task_struct;

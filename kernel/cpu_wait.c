@@ -18,7 +18,7 @@ static DEFINE_PER_CPU(unsigned long, halts);
 static DEFINE_PER_CPU(unsigned long, kicks);
 /* Harts registered in wait_on right now: lets a waker with nobody to
  * wake skip the scan after one load. */
-static int nr_halted;
+int cpu_wait_nr_halted;
 
 void cpu_wait_init(void)
 {
@@ -32,7 +32,7 @@ unsigned long cpu_wait_halt_begin(const volatile void *ptr)
 	WRITE_ONCE(this_cpu(wait_on), ptr);
 	/* amoadd.aqrl: the wait_on store is ordered before it and the
 	 * caller's re-read of the word after it (the waiter's fence). */
-	__atomic_fetch_add(&nr_halted, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&cpu_wait_nr_halted, 1, __ATOMIC_SEQ_CST);
 	return flags;
 }
 
@@ -53,18 +53,14 @@ void cpu_wait_halt_wfi(struct cpu_wait *w, unsigned long flags)
 
 void cpu_wait_halt_end(unsigned long flags)
 {
-	__atomic_fetch_sub(&nr_halted, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&cpu_wait_nr_halted, 1, __ATOMIC_RELAXED);
 	WRITE_ONCE(this_cpu(wait_on), NULL);
 	local_irq_restore(flags);
 }
 
-void smp_cond_wake(const volatile void *ptr)
+/* Someone is halted: kick those waiting on ptr (smp_cond_wake()). */
+void __smp_cond_wake(const volatile void *ptr)
 {
-	/* The caller's write before, our reads of the registrations after
-	 * (the waker's fence). */
-	smp_mb();
-	if (likely(!__atomic_load_n(&nr_halted, __ATOMIC_ACQUIRE)))
-		return;
 	cpumask_t kick;
 	int cpu, n = 0;
 	cpumask_clear(&kick);

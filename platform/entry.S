@@ -204,16 +204,13 @@ ret_from_trap:
 stack_overflow:
 	/*
 	 * t0 is in sscratch; sp is unusable as a stack. Take this hart's
-	 * overflow stack, overflow_stack_top + __per_cpu_offset[current's
-	 * cpu]. Building that address takes two registers, so the bad sp is
-	 * parked in the current task (tp is always valid) meanwhile.
+	 * overflow stack: this hart's copy of overflow_stack_top, at the
+	 * per-cpu offset the current task carries. Building that address
+	 * takes two registers, so the bad sp is parked in the current task
+	 * (tp is always valid) meanwhile.
 	 */
 	sd	sp, TI_TRAP_SP(tp)
-	lw	t0, TI_CPU(tp)
-	slli	t0, t0, 3
-	la	sp, __per_cpu_offset
-	add	t0, t0, sp
-	ld	t0, 0(t0)
+	ld	t0, TI_PCPU_OFFSET(tp)
 	la	sp, overflow_stack_top
 	add	t0, t0, sp
 	ld	t0, 0(t0)

@@ -44,6 +44,7 @@ _Static_assert(offsetof(struct task_struct, thread_info) == 0, "tp points at thr
 _Static_assert(offsetof(struct thread_info, preempt_count) == TI_PREEMPT_COUNT, "TI_*");
 _Static_assert(offsetof(struct thread_info, cpu) == TI_CPU, "TI_*");
 _Static_assert(offsetof(struct thread_info, trap_sp) == TI_TRAP_SP, "TI_*");
+_Static_assert(offsetof(struct thread_info, pcpu_offset) == TI_PCPU_OFFSET, "TI_*");
 _Static_assert(offsetof(struct task_struct, ctx) == TASK_CTX, "switch.S");
 extern void (*scheduler_tick_hook)(void);
 extern void (*irq_exit_hook)(struct pt_regs *regs);
@@ -133,6 +134,7 @@ void deactivate_task(struct rq *rq, struct task_struct *p, int flags)
  * task reads its own hart from this field (smp_processor_id()). */
 void set_task_cpu(struct task_struct *p, int cpu)
 {
+	p->thread_info.pcpu_offset = __per_cpu_offset[cpu];
 	WRITE_ONCE(p->thread_info.cpu, cpu);
 }
 
