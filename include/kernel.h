@@ -55,6 +55,16 @@ void dump_stack(void); /* backtrace of the caller */
 void panic_register_notifier(void (*fn)(void));
 void __warn(const char *file, int line, unsigned long caller, const char *fmt, ...);
 
+/*
+ * hang_panic=S (seconds; 0, the default, is off): a wait that must end
+ * and has not after S seconds panics instead of hanging on: a stuck
+ * stop_machine state, a spinlock lockup, a test case that runs on. It
+ * turns a deadlock into a quick failure with a message and a backtrace
+ * (the mutation runs use it). hang_panic_ticks is S in time CSR ticks.
+ */
+extern uint64_t hang_panic_ticks;
+void hang_panic_init(void); /* boot hart, once the timebase is known */
+
 #define BUG() panic("BUG at %s:%d", __FILE__, __LINE__)
 #define BUG_ON(cond)                                                                               \
 	do {                                                                                       \

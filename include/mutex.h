@@ -20,7 +20,7 @@ struct mutex {
 
 #define MUTEX_INITIALIZER(name)                                                                    \
 	{                                                                                          \
-		NULL, SPIN_LOCK_UNLOCKED, LIST_HEAD_INIT((name).waiters)                           \
+		NULL, SPIN_LOCK_UNLOCKED_CLASS(LOCK_CLASS_WAITQ), LIST_HEAD_INIT((name).waiters)   \
 	}
 #define DEFINE_MUTEX(name) struct mutex name = MUTEX_INITIALIZER(name)
 

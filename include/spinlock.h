@@ -6,6 +6,16 @@
  * The _irqsave variants must be used by any lock that an interrupt
  * handler may also take; the lock order of the whole kernel is listed in
  * README.md ("Lock order") and at each lock's definition.
+ *
+ * The lock order is also checked (Linux's lockdep, in miniature): every
+ * lock of the kernel belongs to a class, the classes are ranked outer to
+ * inner as README lists them, and each hart keeps the locks it holds.
+ * Taking a lock whose class is not inner to every class held (or, for
+ * runqueue and stopper locks, a second one of the same class on a lower
+ * CPU) prints "BUG: lock order" once per pair of classes, before the
+ * acquisition that could deadlock. A trylock cannot deadlock and is not
+ * checked, but what is taken under it is. On while lock_debug is set (the
+ * bench image clears it).
  */
 #ifndef HARTSTOP_SPINLOCK_H
 #define HARTSTOP_SPINLOCK_H
@@ -13,24 +23,54 @@
 #include <stdint.h>
 #include "riscv.h"
 
+/* Outer to inner (README.md, "Lock order"). */
+enum lock_class {
+	LOCK_CLASS_NONE,     /* not checked (tests' own locks) */
+	LOCK_CLASS_STOPPER,  /* nothing nests in it but a stopper on a higher CPU */
+	LOCK_CLASS_WAITQ,    /* wait queues, completions, mutex wait_lock */
+	LOCK_CLASS_PI,	     /* p->pi_lock */
+	LOCK_CLASS_RQ,	     /* rq->lock; two in ascending CPU order */
+	LOCK_CLASS_TIMER,    /* a hart's timer base */
+	LOCK_CLASS_TASKLIST, /* tasklist_lock */
+	LOCK_CLASS_KMALLOC,  /* a kmalloc size class */
+	LOCK_CLASS_ZONE,     /* the page allocator */
+	LOCK_CLASS_PT,	     /* the kernel page table */
+	LOCK_CLASS_RX,	     /* console input's ring */
+	LOCK_CLASS_CONSOLE,  /* printk: the leaf */
+	NR_LOCK_CLASSES
+};
+
 typedef struct {
-	uint32_t next;	/* next ticket to hand out */
-	uint32_t owner; /* ticket now being served */
-	int holder;	/* logical cpu holding it, -1 if none (diagnostics) */
+	uint32_t next;	  /* next ticket to hand out */
+	uint32_t owner;	  /* ticket now being served */
+	int holder;	  /* logical cpu holding it, -1 if none (diagnostics) */
+	uint8_t lclass;	  /* enum lock_class */
+	int16_t subclass; /* ordering within a class: the CPU, for per-cpu locks */
 } spinlock_t;
 
-#define SPIN_LOCK_UNLOCKED                                                                         \
+#define SPIN_LOCK_UNLOCKED_CLASS(c)                                                                \
 	{                                                                                          \
-		0, 0, -1                                                                           \
+		0, 0, -1, (c), 0                                                                   \
 	}
-#define DEFINE_SPINLOCK(x) spinlock_t x = SPIN_LOCK_UNLOCKED
+#define SPIN_LOCK_UNLOCKED	    SPIN_LOCK_UNLOCKED_CLASS(LOCK_CLASS_NONE)
+#define DEFINE_SPINLOCK(x)	    spinlock_t x = SPIN_LOCK_UNLOCKED
+#define DEFINE_SPINLOCK_CLASS(x, c) spinlock_t x = SPIN_LOCK_UNLOCKED_CLASS(c)
 
-static inline void spin_lock_init(spinlock_t *l)
+static inline void spin_lock_init_class(spinlock_t *l, enum lock_class c, int subclass)
 {
 	l->next = 0;
 	l->owner = 0;
 	l->holder = -1;
+	l->lclass = (uint8_t)c;
+	l->subclass = (int16_t)subclass;
 }
+
+static inline void spin_lock_init(spinlock_t *l)
+{
+	spin_lock_init_class(l, LOCK_CLASS_NONE, 0);
+}
+
+extern bool lock_debug; /* the order check above */
 
 void spin_lock(spinlock_t *l);
 void spin_unlock(spinlock_t *l);

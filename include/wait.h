@@ -32,7 +32,7 @@ struct wait_queue_entry {
 
 #define WAIT_QUEUE_HEAD_INIT(name)                                                                 \
 	{                                                                                          \
-		SPIN_LOCK_UNLOCKED, LIST_HEAD_INIT((name).head)                                    \
+		SPIN_LOCK_UNLOCKED_CLASS(LOCK_CLASS_WAITQ), LIST_HEAD_INIT((name).head)            \
 	}
 #define DECLARE_WAIT_QUEUE_HEAD(name) struct wait_queue_head name = WAIT_QUEUE_HEAD_INIT(name)
 

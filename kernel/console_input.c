@@ -19,7 +19,7 @@
 static char ring[RX_RING];
 static unsigned int head, tail; /* head: next write; tail: next read */
 static unsigned long rx_bytes, rx_dropped;
-static DEFINE_SPINLOCK(rx_lock);
+static DEFINE_SPINLOCK_CLASS(rx_lock, LOCK_CLASS_RX);
 static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
 static int rx_cpu = -1;
 

@@ -5,6 +5,7 @@
  */
 #include "kernel.h"
 #include "percpu.h"
+#include "spinlock.h"
 
 const char *const image_name = "bench";
 void bench_run(int iters);
@@ -12,8 +13,10 @@ void bench_run(int iters);
 void image_main(void)
 {
 	/* Measure what a production kernel runs: no preemption debug checks
-	 * (percpu.h), which the other images keep on. */
+	 * (percpu.h) and no lock order checks (spinlock.h), which the other
+	 * images keep on. */
 	preempt_debug = false;
+	lock_debug = false;
 	bench_run((int)cmdline_get_ulong("bench_iters", 1000));
 	platform_poweroff(0);
 }

@@ -44,7 +44,7 @@ static struct kmalloc_class *class_of(size_t size, int *idx)
 void kmalloc_init(void)
 {
 	for (int i = 0; i < NR_CLASSES; i++) {
-		spin_lock_init(&classes[i].lock);
+		spin_lock_init_class(&classes[i].lock, LOCK_CLASS_KMALLOC, 0);
 		INIT_LIST_HEAD(&classes[i].partial);
 		classes[i].size = 1UL << (KMALLOC_MIN_SHIFT + i);
 	}

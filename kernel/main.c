@@ -88,6 +88,7 @@ void start_kernel(unsigned long hartid, const void *dtb)
 	time_init(dt.timebase_hz, all_harts_have_sstc());
 	pr_info("time: timebase %u Hz, tick %d Hz through %s", timebase_hz, HZ, timer_path());
 	cpu_wait_init();
+	hang_panic_init();
 
 	page_alloc_init(&dt, (uintptr_t)dtb, dt.dtb_size);
 	kmalloc_init();

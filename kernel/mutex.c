@@ -14,7 +14,7 @@ struct mutex_waiter {
 void mutex_init(struct mutex *m)
 {
 	m->owner = NULL;
-	spin_lock_init(&m->wait_lock);
+	spin_lock_init_class(&m->wait_lock, LOCK_CLASS_WAITQ, 0);
 	INIT_LIST_HEAD(&m->waiters);
 }
 

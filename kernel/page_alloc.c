@@ -21,7 +21,7 @@ static unsigned long nr_free[MAX_ORDER];
 static struct page *mem_map;
 static unsigned long pfn_base, pfn_end;
 static unsigned long managed_pages;
-static DEFINE_SPINLOCK(zone_lock);
+static DEFINE_SPINLOCK_CLASS(zone_lock, LOCK_CLASS_ZONE);
 
 static inline unsigned long page_to_pfn(const struct page *p)
 {

@@ -11,11 +11,19 @@
 #include "console.h"
 #include "ipi.h"
 #include "kernel.h"
+#include "ktime.h"
 #include "riscv.h"
 #include "smp.h"
 #include "trap.h"
 
 volatile int panic_cpu = -1;
+uint64_t hang_panic_ticks;
+
+void hang_panic_init(void)
+{
+	hang_panic_ticks = cmdline_get_ulong("hang_panic", 0) * timebase_hz;
+}
+
 /* Set by the trap code before it panics: backtrace the trapped context. */
 DEFINE_PER_CPU(struct pt_regs *, panic_regs);
 static void (*panic_notifiers[4])(void);

@@ -15,8 +15,9 @@
 #include "spinlock.h"
 #include "ktime.h"
 
-static DEFINE_SPINLOCK(console_lock); /* leaf lock, irqs off */
-#define CONSOLE_NESTED (1UL << 63)    /* flag beside the saved SIE bit */
+/* A leaf, taken with interrupts off: nothing is locked under it. */
+static DEFINE_SPINLOCK_CLASS(console_lock, LOCK_CLASS_CONSOLE);
+#define CONSOLE_NESTED (1UL << 63) /* flag beside the saved SIE bit */
 static printk_hook_t printk_hook;
 static void *printk_hook_arg;
 int console_loglevel = LOGLEVEL_DEBUG;
@@ -44,7 +45,7 @@ void printk_set_hook(printk_hook_t fn, void *arg)
 
 void console_force_unlock(void)
 {
-	spin_lock_init(&console_lock);
+	spin_lock_init_class(&console_lock, LOCK_CLASS_CONSOLE, 0);
 }
 
 /* The interactive shell's line, redrawn around printk output (shell.c). */

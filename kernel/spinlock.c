@@ -1,5 +1,6 @@
 /*
- * spinlock.c - ticket spinlocks (see spinlock.h for the why).
+ * spinlock.c - ticket spinlocks (see spinlock.h for the why), and the
+ * lock order check.
  *
  * Taking a spinlock disables preemption, as in Linux: a task holding a
  * spinlock must not be switched out, or another task on the same hart
@@ -11,24 +12,162 @@
  * goes on. A holder whose vCPU the host does not run is then not
  * competing with its own waiters for the host's cores.
  */
+#include "console.h"
 #include "cpu_wait.h"
 #include "kernel.h"
+#include "ktime.h"
 #include "preempt.h"
 #include "smp.h"
 #include "spinlock.h"
 
 extern volatile int panic_cpu;
 
+/* ---- the lock order check ---- */
+
+bool lock_debug = true;
+
+/*
+ * The locks each hart holds, innermost last. Per hart rather than per
+ * task: a spinlock holder cannot be preempted, and the runqueue lock,
+ * which one task takes and the next one releases across switch_to(),
+ * stays on the hart. Only this hart touches its stack, with interrupts
+ * masked (an interrupt handler's locks come and go on top).
+ */
+#define MAX_HELD 16
+struct held_locks {
+	int n;
+	const spinlock_t *lock[MAX_HELD];
+};
+static DEFINE_PER_CPU(struct held_locks, held_locks);
+/* Pairs (held class, new class) reported already: one report each. */
+static int reported[NR_LOCK_CLASSES][NR_LOCK_CLASSES];
+
+static const char *const class_names[NR_LOCK_CLASSES] = {
+	"unclassed", "stopper", "wait queue", "pi_lock", "rq",	       "timer base",
+	"tasklist",  "kmalloc", "zone",	      "pt",	 "console rx", "console",
+};
+
+/* May `l` be taken while `h` is held? */
+static bool order_ok(const spinlock_t *h, const spinlock_t *l)
+{
+	if (h->lclass == LOCK_CLASS_NONE || l->lclass == LOCK_CLASS_NONE)
+		return true;
+	if (l->lclass == LOCK_CLASS_CONSOLE) /* printk works under any lock */
+		return h->lclass != LOCK_CLASS_CONSOLE;
+	if (h->lclass == l->lclass) /* only the per-cpu classes, upwards */
+		return (l->lclass == LOCK_CLASS_RQ || l->lclass == LOCK_CLASS_STOPPER) &&
+		       l->subclass > h->subclass;
+	if (h->lclass == LOCK_CLASS_STOPPER) /* the stopper is woken after unlock */
+		return false;
+	return l->lclass > h->lclass;
+}
+
+static void check_order(const spinlock_t *l, unsigned long caller)
+{
+	struct held_locks *hl = this_cpu_ptr(&held_locks); /* preemption is off */
+	for (int i = 0; i < hl->n; i++) {
+		const spinlock_t *h = hl->lock[i];
+		if (order_ok(h, l) ||
+		    __atomic_exchange_n(&reported[h->lclass][l->lclass], 1, __ATOMIC_RELAXED))
+			continue;
+		pr_err("BUG: lock order: taking a %s lock (%d) while holding a %s lock (%d), "
+		       "caller 0x%lx",
+		       class_names[l->lclass], l->subclass, class_names[h->lclass], h->subclass,
+		       caller);
+		dump_stack();
+	}
+}
+
+static void held_push(const spinlock_t *l)
+{
+	unsigned long flags = local_irq_save();
+	struct held_locks *hl = this_cpu_ptr(&held_locks);
+	if (hl->n < MAX_HELD)
+		hl->lock[hl->n] = l;
+	hl->n++; /* beyond MAX_HELD: counted, not checked */
+	local_irq_restore(flags);
+}
+
+static void held_pop(const spinlock_t *l)
+{
+	unsigned long flags = local_irq_save();
+	struct held_locks *hl = this_cpu_ptr(&held_locks);
+	int i = min(hl->n, MAX_HELD) - 1;
+	while (i >= 0 && hl->lock[i] != l)
+		i--;
+	if (i >= 0) {
+		for (; i + 1 < min(hl->n, MAX_HELD); i++)
+			hl->lock[i] = hl->lock[i + 1];
+		hl->n--;
+	} else if (hl->n > MAX_HELD) {
+		hl->n--;
+	}
+	local_irq_restore(flags);
+}
+
+/* ---- the lock ---- */
+
+/* A lock nobody releases for this long is reported (once per wait). */
+#define LOCKUP_SECONDS 5
+
+static bool served(spinlock_t *l, uint32_t ticket)
+{
+	/* Acquire: pairs with the release of the unlock that served us. */
+	return __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == ticket;
+}
+
+/*
+ * Not our turn yet: wait for the unlock that serves our ticket (out of
+ * line, so that the uncontended path stays short). Spin, then halt until
+ * an unlock kicks us (cpu_wait.h); a halt also ends at least once a tick,
+ * so a lock held for LOCKUP_SECONDS is named, and with hang_panic= a
+ * lockup panics rather than hangs.
+ */
+static __attribute__((noinline)) void spin_lock_wait(spinlock_t *l, uint32_t ticket)
+{
+	struct cpu_wait w = {0, 0};
+	uint64_t start = get_cycles(), lockup = (uint64_t)timebase_hz * LOCKUP_SECONDS;
+	bool reported = false;
+	while (!served(l, ticket)) {
+		if (!cpu_wait_should_halt(&w)) {
+			cpu_relax();
+			continue;
+		}
+		cpu_wait_halt_unless(&w, &l->owner, served(l, ticket));
+		uint64_t waited = get_cycles() - start;
+		if (!reported && waited > lockup && READ_ONCE(panic_cpu) < 0) {
+			reported = true;
+			pr_err("BUG: spinlock lockup suspected on cpu%d: lock %p held by cpu%d for "
+			       "%d s",
+			       raw_smp_processor_id(), (void *)l, READ_ONCE(l->holder),
+			       LOCKUP_SECONDS);
+			dump_stack();
+		}
+		if (hang_panic_ticks && waited > hang_panic_ticks)
+			panic("spinlock lockup: lock %p held by cpu%d (hang_panic)", (void *)l,
+			      READ_ONCE(l->holder));
+	}
+}
+
+static __attribute__((noinline)) void spin_lock_debug(spinlock_t *l, unsigned long caller)
+{
+	if (READ_ONCE(l->holder) == raw_smp_processor_id() && READ_ONCE(panic_cpu) < 0)
+		panic("spinlock recursion on %p (caller %lx)", (void *)l, caller);
+	if (READ_ONCE(panic_cpu) < 0)
+		check_order(l, caller);
+}
+
 void spin_lock(spinlock_t *l)
 {
 	preempt_disable();
-	int me = smp_processor_id();
-	if (unlikely(READ_ONCE(l->holder) == me) && READ_ONCE(panic_cpu) < 0)
-		panic("spinlock recursion on %p (caller %lx)", (void *)l, _RET_IP_);
+	if (lock_debug)
+		spin_lock_debug(l, _RET_IP_);
 	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	/* Acquire: pairs with the release of the unlock that served us. */
-	smp_cond_load_acquire(&l->owner, VAL == ticket);
-	l->holder = me;
+	if (unlikely(__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket))
+		spin_lock_wait(l, ticket);
+	l->holder = smp_processor_id();
+	if (lock_debug)
+		held_push(l);
 }
 
 bool spin_trylock(spinlock_t *l)
@@ -42,15 +181,23 @@ bool spin_trylock(spinlock_t *l)
 	if (__atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED)) {
 		l->holder = smp_processor_id();
+		if (lock_debug)
+			held_push(l);
 		return true;
 	}
 	preempt_enable();
 	return false;
 }
 
-/* Serve the next ticket and kick whoever halted waiting for it. */
+/* Serve the next ticket and kick whoever halted waiting for it. Only
+ * the holder writes owner, so a plain release store serves; then
+ * smp_cond_wake()'s fence orders it before the check for halted waiters
+ * (cpu_wait.h). (A fully fenced AMO would do both in one instruction on
+ * hardware, but TCG emulates an AMO with a helper call: slower here.) */
 static inline void __spin_release(spinlock_t *l)
 {
+	if (lock_debug)
+		held_pop(l);
 	l->holder = -1;
 	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 	smp_cond_wake(&l->owner);

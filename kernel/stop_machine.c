@@ -103,11 +103,13 @@ static bool cpu_stop_queue_work(int cpu, struct cpu_stop_work *work)
 	bool enabled = stopper->enabled;
 	if (enabled)
 		__cpu_stop_queue_work(stopper, work);
-	else if (work->done)
-		cpu_stop_signal_done(work->done);
 	spin_unlock_irqrestore(&stopper->lock, flags);
+	/* Nothing is taken under a stopper lock: wake-ups and completions
+	 * come after it is dropped. */
 	if (enabled)
 		wake_up_process(stopper->thread);
+	else if (work->done)
+		cpu_stop_signal_done(work->done);
 	preempt_enable();
 	return enabled;
 }
@@ -815,7 +817,7 @@ void cpu_stop_init(void)
 	stop_watchdog_ticks = cmdline_get_ulong("stop_watchdog_ms", 1000) * (timebase_hz / 1000);
 	for_each_online_cpu(cpu) {
 		struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
-		spin_lock_init(&stopper->lock);
+		spin_lock_init_class(&stopper->lock, LOCK_CLASS_STOPPER, cpu);
 		INIT_LIST_HEAD(&stopper->works);
 		struct task_struct *t = kthread_create_on_cpu(
 			cpu_stopper_thread, (void *)(uintptr_t)cpu, cpu, "migration/%u");

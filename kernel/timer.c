@@ -29,7 +29,7 @@ static struct timer_base *base_of(int cpu)
 {
 	struct timer_base *b = per_cpu_ptr(&timer_bases, cpu);
 	if (!b->ready) { /* zeroed per-cpu data: set up on first use, own hart only */
-		spin_lock_init(&b->lock);
+		spin_lock_init_class(&b->lock, LOCK_CLASS_TIMER, cpu);
 		INIT_LIST_HEAD(&b->timers);
 		b->ready = true;
 	}

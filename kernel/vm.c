@@ -34,7 +34,7 @@
 typedef uint64_t pte_t;
 static pte_t *kernel_pgd;
 static unsigned long kernel_satp;
-static DEFINE_SPINLOCK(pt_lock);
+static DEFINE_SPINLOCK_CLASS(pt_lock, LOCK_CLASS_PT);
 
 static inline unsigned vpn(uintptr_t va, int level)
 {

@@ -10,7 +10,7 @@
 
 void init_waitqueue_head(struct wait_queue_head *wq)
 {
-	spin_lock_init(&wq->lock);
+	spin_lock_init_class(&wq->lock, LOCK_CLASS_WAITQ, 0);
 	INIT_LIST_HEAD(&wq->head);
 }
 

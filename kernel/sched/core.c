@@ -34,7 +34,8 @@ DEFINE_PER_CPU(struct rq, runqueues);
  * instruction; in bss, so cpu 0 and preempt count 0 before anything runs. */
 struct task_struct init_task;
 LIST_HEAD(task_list);
-DEFINE_SPINLOCK(tasklist_lock); /* task_list and pid allocation; leaf */
+/* task_list and pid allocation; nothing but printk under it */
+DEFINE_SPINLOCK_CLASS(tasklist_lock, LOCK_CLASS_TASKLIST);
 static int next_pid = 1;
 static bool sched_running;
 
@@ -666,7 +667,7 @@ struct task_struct *find_task_by_pid(int pid)
 
 void sched_task_init(struct task_struct *p, const char *name)
 {
-	spin_lock_init(&p->pi_lock);
+	spin_lock_init_class(&p->pi_lock, LOCK_CLASS_PI, 0);
 	p->refcount = 1;
 	p->policy = SCHED_NORMAL;
 	p->static_prio = p->prio = DEFAULT_PRIO;
@@ -725,7 +726,7 @@ void sched_init(void)
 	int cpu;
 	for_each_possible_cpu(cpu) {
 		struct rq *rq = cpu_rq(cpu);
-		spin_lock_init(&rq->lock);
+		spin_lock_init_class(&rq->lock, LOCK_CLASS_RQ, cpu);
 		rq->cpu = cpu;
 		init_cfs_rq(&rq->cfs);
 		init_rt_rq(&rq->rt);
