@@ -241,8 +241,14 @@ static const char *const state_names[MULTI_STOP_NR] = {"NONE", "PREPARE", "DISAB
  * interrupts off), is named while it lasts. */
 static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
 {
-	uint64_t waited = get_cycles() - READ_ONCE(ms->state_start);
-	if (waited < stop_watchdog_ticks || READ_ONCE(ms->state) != st)
+	/*
+	 * Signed: the start read may be the next state's, written by
+	 * set_state() after our clock read (and before it publishes the
+	 * state, so the state may still read as st): then the wait is
+	 * negative, not 2^64 ticks. A newer start only shortens the wait.
+	 */
+	int64_t waited = (int64_t)(get_cycles() - READ_ONCE(ms->state_start));
+	if (waited < (int64_t)stop_watchdog_ticks || READ_ONCE(ms->state) != st)
 		return;
 	if (__atomic_exchange_n(&ms->reported, (int)st, __ATOMIC_SEQ_CST) == (int)st)
 		return; /* someone reported this state already */
