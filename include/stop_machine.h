@@ -72,6 +72,21 @@ enum multi_stop_state {
 };
 enum multi_stop_state cpu_stop_state(int cpu);
 
+/*
+ * Witnesses for tests: every participant of a rendezvous (stop_machine,
+ * stop_two_cpus, stop_cpus_rendezvous) records its own irqs_disabled()
+ * and preempt count once it has turned its interrupts off, before it
+ * acks DISABLE_IRQ, so all of them have before any fn runs. From a stop
+ * fn running inside a rendezvous, stop_machine_witness() reads what
+ * participant `cpu` recorded in that same rendezvous; false if it is not
+ * a participant or has not got that far (or the caller is in none).
+ */
+struct stop_witness {
+	bool irqs_off;
+	unsigned int preempt_count;
+};
+bool stop_machine_witness(int cpu, struct stop_witness *w);
+
 /* Diagnostics. */
 extern uint64_t stop_watchdog_ticks; /* stall limit, default 1 s of timebase */
 void print_stop_info(void);	     /* what every stopper is running now */

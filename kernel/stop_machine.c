@@ -37,6 +37,8 @@ struct cpu_stop_done {
 	struct completion completion;
 };
 
+struct multi_stop_data;
+
 struct cpu_stopper {
 	struct task_struct *thread;
 	spinlock_t lock;
@@ -50,6 +52,11 @@ struct cpu_stopper {
 	bool reported;
 	struct stop_stats stats;
 	enum multi_stop_state state;
+	/* The rendezvous this stopper is in (NULL outside one), and what it
+	 * recorded about itself there once its interrupts were off. */
+	const struct multi_stop_data *ms;
+	const struct multi_stop_data *witness_ms;
+	struct stop_witness witness;
 };
 
 DEFINE_PER_CPU(struct cpu_stopper, cpu_stopper);
@@ -60,6 +67,10 @@ static int stop_cpus_in_progress;
 /* The stoppers exist; until then the stop calls return -ENOENT (their
  * locks and lists are not even initialised). Released by cpu_stop_init(). */
 static bool stop_machine_initialized;
+/* Fault injection (boot argument stop_queue_delay_us, 0 by default):
+ * stop_cpus() pauses this long after queueing on each hart, which widens
+ * the window the stop_cpus_in_progress rule closes (test/mutants.py). */
+static unsigned long queue_delay_us;
 uint64_t stop_watchdog_ticks;
 static unsigned long affinity_violations;
 
@@ -265,6 +276,19 @@ static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_stat
 		(void *)ms->fn, ms->caller);
 }
 
+/* hang_panic=: a state that never completes is a deadlock, not a stall. */
+static void stop_hang_check(struct multi_stop_data *ms, enum multi_stop_state st)
+{
+	if (!hang_panic_ticks)
+		return;
+	/* Signed, as in stop_watchdog_check(): a newer state's start only
+	 * makes the wait look shorter. */
+	int64_t waited = (int64_t)(get_cycles() - READ_ONCE(ms->state_start));
+	if (waited > (int64_t)hang_panic_ticks && READ_ONCE(ms->state) == st)
+		panic("stop_machine: state %s stuck (fn %p, caller 0x%lx; hang_panic)",
+		      state_names[st], (void *)ms->fn, ms->caller);
+}
+
 static int multi_cpu_stop(void *data)
 {
 	struct multi_stop_data *ms = data;
@@ -281,6 +305,7 @@ static int multi_cpu_stop(void *data)
 	struct cpu_wait w = {0, 0};
 
 	stopper->stats.rendezvous++;
+	WRITE_ONCE(stopper->ms, ms);
 	do {
 		enum multi_stop_state newstate = __atomic_load_n(&ms->state, __ATOMIC_ACQUIRE);
 		if (newstate != curstate) {
@@ -293,6 +318,12 @@ static int multi_cpu_stop(void *data)
 			switch (curstate) {
 			case MULTI_STOP_DISABLE_IRQ:
 				local_irq_disable();
+				/* The witness: this hart's own view of itself, taken
+				 * before it acks, so every participant has one before
+				 * any fn runs (RUN needs every ack). */
+				stopper->witness.irqs_off = irqs_disabled();
+				stopper->witness.preempt_count = preempt_count();
+				__atomic_store_n(&stopper->witness_ms, ms, __ATOMIC_RELEASE);
 				break;
 			case MULTI_STOP_RUN:
 				if (is_active)
@@ -308,6 +339,7 @@ static int multi_cpu_stop(void *data)
 			 * ends at the next state (set_state() kicks) or, at the
 			 * latest, a tick later (cpu_wait.h), so it keeps watching. */
 			stop_watchdog_check(ms, curstate);
+			stop_hang_check(ms, curstate);
 			if (cpu_wait_should_halt(&w))
 				cpu_wait_halt_unless(
 					&w, &ms->state,
@@ -318,8 +350,21 @@ static int multi_cpu_stop(void *data)
 	} while (curstate != MULTI_STOP_EXIT);
 	stopper->stats.state_ticks[MULTI_STOP_EXIT] += get_cycles() - entered;
 	WRITE_ONCE(stopper->state, MULTI_STOP_NONE);
+	WRITE_ONCE(stopper->ms, NULL);
 	local_irq_restore(flags);
 	return err;
+}
+
+bool stop_machine_witness(int cpu, struct stop_witness *w)
+{
+	const struct multi_stop_data *ms = this_cpu(cpu_stopper).ms;
+	if (!ms || cpu < 0 || cpu >= NR_CPUS || !cpu_online(cpu))
+		return false;
+	struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
+	if (__atomic_load_n(&s->witness_ms, __ATOMIC_ACQUIRE) != ms)
+		return false;
+	*w = s->witness;
+	return true;
 }
 
 int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
@@ -406,6 +451,8 @@ static bool queue_stop_cpus_work(const cpumask_t *mask, cpu_stop_fn_t fn, void *
 		work->queued = 0;
 		if (cpu_stop_queue_work(cpu, work))
 			queued = true;
+		if (queue_delay_us)
+			udelay(queue_delay_us);
 	}
 	barrier();
 	__atomic_store_n(&stop_cpus_in_progress, 0, __ATOMIC_RELEASE);
@@ -821,6 +868,7 @@ void cpu_stop_init(void)
 {
 	int cpu;
 	stop_watchdog_ticks = cmdline_get_ulong("stop_watchdog_ms", 1000) * (timebase_hz / 1000);
+	queue_delay_us = cmdline_get_ulong("stop_queue_delay_us", 0);
 	for_each_online_cpu(cpu) {
 		struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
 		spin_lock_init_class(&stopper->lock, LOCK_CLASS_STOPPER, cpu);
