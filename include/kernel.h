@@ -105,8 +105,10 @@ int kstrtol(const char *s, unsigned int base, long *res);	    /* whole string */
 
 /* The kernel command line (from /chosen/bootargs) and its lookups. */
 extern char boot_command_line[];
-/* Copy the value of "key=value" into buf; false if the key is absent. */
+/* Copy the value of "key=value" into buf (cut to len - 1 bytes); false
+ * if the key is absent. cmdline_find() does it on any command line. */
 bool cmdline_get(const char *key, char *buf, size_t len);
+bool cmdline_find(const char *cmdline, const char *key, char *buf, size_t len);
 unsigned long cmdline_get_ulong(const char *key, unsigned long def);
 
 /* Leave QEMU: status 0 = success. Through the DT's test device when it

@@ -52,6 +52,16 @@ uint64_t ktest_rand(uint64_t *state);
 uint64_t ktest_boot_seed(void);
 __printf(2, 3) void ktest_log(struct ktest *t, const char *fmt, ...);
 __noreturn void ktest_skip(struct ktest *t, const char *reason);
+/*
+ * Declare that this case makes the kernel warn: `count` warnings (printk
+ * level 0..4: WARN(), "BUG: ...", stall reports, pr_warn()) containing
+ * `substring` (ktest_expect_warn_at_least(): `count` or more). Every other
+ * warning printed while the case runs fails it, and so does a declaration
+ * that does not come true: the host runner judges both (test/verdict.py).
+ * Declare before the code that warns.
+ */
+void ktest_expect_warn(struct ktest *t, const char *substring, int count);
+void ktest_expect_warn_at_least(struct ktest *t, const char *substring, int count);
 void ktest_fail(struct ktest *t, const char *file, int line, bool fatal, const char *fmt, ...)
 	__printf(5, 6);
 

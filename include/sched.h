@@ -153,6 +153,7 @@ struct rq_stats {
 	int nr_running, nr_stop, nr_rt, nr_fair;
 	struct task_struct *curr;
 	unsigned long nr_switches;
+	unsigned long active_pushed; /* tasks its stopper pushed away (active balancing) */
 };
 void sched_rq_stats(int cpu, struct rq_stats *st);
 

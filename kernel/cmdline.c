@@ -8,10 +8,10 @@
 
 char boot_command_line[DT_BOOTARGS_LEN];
 
-bool cmdline_get(const char *key, char *buf, size_t len)
+bool cmdline_find(const char *cmdline, const char *key, char *buf, size_t len)
 {
 	size_t klen = strlen(key);
-	const char *p = boot_command_line;
+	const char *p = cmdline;
 
 	while (*p) {
 		while (*p == ' ')
@@ -27,6 +27,11 @@ bool cmdline_get(const char *key, char *buf, size_t len)
 		p += wlen;
 	}
 	return false;
+}
+
+bool cmdline_get(const char *key, char *buf, size_t len)
+{
+	return cmdline_find(boot_command_line, key, buf, len);
 }
 
 unsigned long cmdline_get_ulong(const char *key, unsigned long def)

@@ -66,6 +66,18 @@ void ktest_fail(struct ktest *t, const char *file, int line, bool fatal, const c
 		longjmp(t->abort, 1);
 }
 
+void ktest_expect_warn(struct ktest *t, const char *substring, int count)
+{
+	(void)t;
+	console_printf("    # expect-warn: %d \"%s\"\n", count, substring);
+}
+
+void ktest_expect_warn_at_least(struct ktest *t, const char *substring, int count)
+{
+	(void)t;
+	console_printf("    # expect-warn: %d+ \"%s\"\n", count, substring);
+}
+
 void ktest_skip(struct ktest *t, const char *reason)
 {
 	t->skipped = true;
@@ -123,7 +135,11 @@ static int hang_reporter(void *arg)
 		msleep(250);
 		const char *name = READ_ONCE(running_case.name);
 		uint64_t start = READ_ONCE(running_case.started), now = get_cycles();
-		if (!start || now - start < period || (last > start && now - last < period))
+		/* hang_panic=: a case that runs on is a hang, reported once more
+		 * and ended by a panic rather than by the host's timeout. */
+		bool give_up = start && hang_panic_ticks && now - start > hang_panic_ticks;
+		if (!give_up &&
+		    (!start || now - start < period || (last > start && now - last < period)))
 			continue;
 		last = now;
 		console_printf("    # " HANG_MARK ": %s has run for %lu s\n", name,
@@ -132,6 +148,9 @@ static int hang_reporter(void *arg)
 		sched_show_blocked();
 		trigger_all_cpu_backtrace(1000, NULL); /* and what every running task does */
 		console_printf("    # " HANG_MARK " end\n");
+		if (give_up)
+			panic("ktest: %s has run for %lu s (hang_panic)", name,
+			      (unsigned long)((now - start) / timebase_hz));
 	}
 	return 0;
 }
@@ -139,6 +158,8 @@ static int hang_reporter(void *arg)
 static struct task_struct *start_hang_reporter(void)
 {
 	unsigned long secs = cmdline_get_ulong("ktest_hang", 30);
+	if (hang_panic_ticks && hang_panic_ticks / timebase_hz < secs) /* report before the panic */
+		secs = max(1UL, (unsigned long)(hang_panic_ticks / timebase_hz) / 2);
 	if (!secs)
 		return NULL;
 	struct task_struct *p = kthread_create(hang_reporter, (void *)secs, "ktest-hang");

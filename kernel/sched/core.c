@@ -773,6 +773,7 @@ void sched_rq_stats(int cpu, struct rq_stats *st)
 	st->nr_fair = (int)READ_ONCE(rq->cfs.nr_running);
 	st->curr = READ_ONCE(rq->curr);
 	st->nr_switches = READ_ONCE(rq->nr_switches);
+	st->active_pushed = READ_ONCE(rq->active_pushed);
 }
 
 static const char *state_name(long state)

@@ -3,6 +3,7 @@
  * numbered and online (whichever hart OpenSBI picked), per-cpu data is
  * reachable from each hart, and the SBI layer answers.
  */
+#include <string.h>
 #include "ipi.h"
 #include "ktest.h"
 #include "sbi.h"
@@ -126,10 +127,24 @@ static void boot_cpumask_ops(struct ktest *t)
 
 static void boot_cmdline_lookup(struct ktest *t)
 {
-	char buf[16];
-	/* The runner always boots the test image with a seed or none; the
-	 * lookup must not match a key that is only a prefix of another. */
-	EXPECT_FALSE(t, cmdline_get("see", buf, sizeof(buf)));
+	/* The lookup on a command line the test controls: a key is a whole
+	 * word before '=', never a prefix of a longer key, and the value is
+	 * cut to the buffer. */
+	const char *line = "  seedy=7 seed=5 test=boot,smp quiet see x= long=0123456789abcdef";
+	char buf[8];
+	EXPECT_TRUE(t, cmdline_find(line, "seed", buf, sizeof(buf)));
+	EXPECT_EQ(t, strcmp(buf, "5"), 0);
+	EXPECT_TRUE(t, cmdline_find(line, "seedy", buf, sizeof(buf)));
+	EXPECT_EQ(t, strcmp(buf, "7"), 0);
+	EXPECT_TRUE(t, cmdline_find(line, "test", buf, sizeof(buf)));
+	EXPECT_EQ(t, strcmp(buf, "boot,sm"), 0);			/* cut to 7 bytes + NUL */
+	EXPECT_FALSE(t, cmdline_find(line, "see", buf, sizeof(buf)));	/* no '=' */
+	EXPECT_FALSE(t, cmdline_find(line, "quiet", buf, sizeof(buf))); /* no value */
+	EXPECT_FALSE(t, cmdline_find(line, "se", buf, sizeof(buf)));	/* a prefix */
+	EXPECT_TRUE(t, cmdline_find(line, "x", buf, sizeof(buf)));	/* x= : an empty value */
+	EXPECT_EQ(t, buf[0], '\0');
+	EXPECT_FALSE(t, cmdline_find("", "seed", buf, sizeof(buf)));
+	/* And on the real one: absent keys, defaults. */
 	EXPECT_FALSE(t, cmdline_get("no_such_key", buf, sizeof(buf)));
 	EXPECT_EQ(t, cmdline_get_ulong("no_such_key", 42), 42);
 }

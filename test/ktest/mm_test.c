@@ -86,6 +86,8 @@ static void mm_kfree_misuse_warns(struct ktest *t)
 {
 	int on_stack;
 	size_t bytes = kmalloc_bytes_in_use();
+	ktest_expect_warn(t, "not from kmalloc", 1);
+	ktest_expect_warn(t, "not an object start", 1);
 	kfree(&on_stack); /* not from kmalloc: warns, changes nothing */
 	char *p = kmalloc(64);
 	ASSERT_TRUE(t, p != NULL);

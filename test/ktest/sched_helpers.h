@@ -100,6 +100,22 @@ static inline void hog_relax(uint64_t *next)
 	cpu_relax();
 }
 
+/* p sleeps: in TASK_UNINTERRUPTIBLE, off every runqueue and off its hart. */
+static inline bool task_asleep(const struct task_struct *p)
+{
+	return READ_ONCE(p->state) == TASK_UNINTERRUPTIBLE && !READ_ONCE(p->on_rq) &&
+	       !READ_ONCE(p->on_cpu);
+}
+
+/* Wait (sleeping) until p is asleep or `seconds` pass; whether it is. */
+static inline bool wait_asleep(const struct task_struct *p, unsigned seconds)
+{
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * seconds;
+	while (!task_asleep(p) && get_cycles() < deadline)
+		msleep(1);
+	return task_asleep(p);
+}
+
 /* Wait (sleeping) until *flag is non-zero or `seconds` pass. */
 static inline bool wait_flag(volatile int *flag, unsigned seconds)
 {

@@ -59,30 +59,57 @@ static void sched_completion_timeout_and_all(struct ktest *t)
 /* ---- wait queues: wake_up_all wakes every waiter, on every hart ---- */
 
 static DECLARE_WAIT_QUEUE_HEAD(wq);
-static volatile int wq_go, wq_woken;
+static volatile int wq_go;
+static struct task_struct *wq_task[NR_CPUS]; /* each waiter, once it is about to wait */
+static int wq_slept[NR_CPUS];		     /* it switched out inside wait_event() */
+static int wq_woken, wq_all_asleep;
 
 static void wq_waiter(void *arg)
 {
-	if (smp_processor_id() == (int)(uintptr_t)arg) {
-		/* The waker: wait until everyone else sleeps, then wake all. */
-		while (__atomic_load_n(&wq_woken, __ATOMIC_ACQUIRE) > -(num_online_cpus() - 1))
-			msleep(1);
+	int me = smp_processor_id(); /* a run_on_cpus() thread: bound */
+	if (me == (int)(uintptr_t)arg) {
+		/* The waker: wait until every other waiter is off its hart in
+		 * TASK_UNINTERRUPTIBLE (or 10 s pass), then wake them all. */
+		uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 10;
+		int cpu;
+		bool all = false;
+		while (!all && get_cycles() < deadline) {
+			all = true;
+			for_each_online_cpu(cpu)
+				if (cpu != me &&
+				    (!READ_ONCE(wq_task[cpu]) || !task_asleep(wq_task[cpu])))
+					all = false;
+			if (!all)
+				msleep(1);
+		}
+		wq_all_asleep = all;
 		wq_go = 1;
 		wake_up_all(&wq);
 		return;
 	}
-	__atomic_fetch_sub(&wq_woken, 1, __ATOMIC_SEQ_CST);
+	unsigned long switches = current->nvcsw;
+	WRITE_ONCE(wq_task[me], current);
 	wait_event(wq, wq_go);
-	__atomic_fetch_add(&wq_woken, 2, __ATOMIC_SEQ_CST);
+	wq_slept[me] = current->nvcsw != switches;
+	__atomic_fetch_add(&wq_woken, 1, __ATOMIC_SEQ_CST);
 }
 
 static void sched_waitqueue_wakes_every_hart(struct ktest *t)
 {
 	if (num_online_cpus() < 2)
 		ktest_skip(t, "needs two harts");
+	int waker = (int)cpumask_first(cpu_online_mask), cpu, slept = 0;
 	wq_go = 0;
 	wq_woken = 0;
-	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, wq_waiter, (void *)(uintptr_t)0), 0);
+	memset(wq_task, 0, sizeof(wq_task));
+	memset(wq_slept, 0, sizeof(wq_slept));
+	ASSERT_EQ(t, run_on_cpus(cpu_online_mask, wq_waiter, (void *)(uintptr_t)waker), 0);
+	for_each_online_cpu(cpu)
+		slept += wq_slept[cpu];
+	/* Every waiter was asleep when the waker woke them, and each one
+	 * came back out of the sleep. */
+	EXPECT_TRUE(t, wq_all_asleep);
+	EXPECT_EQ(t, slept, num_online_cpus() - 1);
 	EXPECT_EQ(t, wq_woken, num_online_cpus() - 1);
 }
 
@@ -144,6 +171,7 @@ static void catch_warn(const char *msg, size_t len, void *arg)
 static void sched_might_sleep_warns_in_atomic(struct ktest *t)
 {
 	warned = 0;
+	ktest_expect_warn(t, "sleeping function called from invalid context", 1);
 	printk_set_hook(catch_warn, NULL);
 	preempt_disable();
 	might_sleep();

@@ -64,6 +64,7 @@ static void smp_wait_with_irqs_off_is_refused(struct ktest *t)
 {
 	if (num_online_cpus() < 2)
 		ktest_skip(t, "needs two harts");
+	ktest_expect_warn(t, "interrupts disabled (caller 0x", 2);
 	local_irq_disable();
 	int other = cpumask_next(smp_processor_id(), cpu_online_mask);
 	if (other >= NR_CPUS)

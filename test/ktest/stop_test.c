@@ -140,6 +140,7 @@ static void stop_misuse_is_refused_not_hung(struct ktest *t)
 	EXPECT_EQ(t, stop_cpus(&empty, report_target, seen), -EINVAL);
 	EXPECT_EQ(t, stop_two_cpus(0, 0, report_target, seen), -EINVAL);
 	warned_irqs = warned_preempt = warned_nested = 0;
+	ktest_expect_warn(t, "would deadlock, refused with -EDEADLK", 4);
 	printk_set_hook(catch_deadlock_warning, NULL);
 	local_irq_disable();
 	int a = stop_one_cpu(0, report_target, seen);
@@ -203,6 +204,8 @@ static void stop_nowait_runs_and_refuses_requeue(struct ktest *t)
 	hold = 0;
 	requeue_warnings = 0;
 	bool two = cpu != smp_processor_id();
+	if (two)
+		ktest_expect_warn(t, "is still queued", 1);
 	if (two) /* keep the stopper busy so that `work` stays queued */
 		EXPECT_TRUE(t, stop_one_cpu_nowait(cpu, hold_fn, NULL, &blocker));
 	EXPECT_TRUE(t, stop_one_cpu_nowait(cpu, count_fn, &count, &work));
@@ -226,6 +229,9 @@ static void stop_nowait_runs_and_refuses_requeue(struct ktest *t)
 	while (__atomic_load_n(&count, __ATOMIC_SEQ_CST) < 2 && get_cycles() < deadline)
 		msleep(1);
 	EXPECT_EQ(t, count, 2);
+	if (!two)
+		ktest_skip(t,
+			   "the re-queue refusal needs a second hart to keep busy (the rest ran)");
 }
 
 /* ---- stop_two_cpus and stop_cpus ---- */
@@ -234,7 +240,8 @@ struct two_probe {
 	int cpu1, cpu2;
 	int ran_on;
 	bool irqs_off;
-	enum multi_stop_state peer_state;
+	bool peer_seen; /* the peer's witness from this rendezvous */
+	struct stop_witness peer;
 };
 
 static int two_fn(void *arg)
@@ -242,7 +249,7 @@ static int two_fn(void *arg)
 	struct two_probe *tp = arg;
 	tp->ran_on = smp_processor_id();
 	tp->irqs_off = irqs_disabled();
-	tp->peer_state = cpu_stop_state(tp->cpu2);
+	tp->peer_seen = stop_machine_witness(tp->cpu2, &tp->peer);
 	return 5;
 }
 
@@ -256,10 +263,11 @@ static void stop_two_cpus_runs_fn_on_first_with_both_stopped(struct ktest *t)
 		EXPECT_EQ(t, stop_two_cpus(tp.cpu1, tp.cpu2, two_fn, &tp), 5);
 		EXPECT_EQ(t, tp.ran_on, tp.cpu1);
 		EXPECT_TRUE(t, tp.irqs_off);
-		/* The peer has turned its interrupts off and waits: in RUN, or still
-		 * in DISABLE_IRQ if it has not looked at the state since. */
-		EXPECT_TRUE(t, tp.peer_state == MULTI_STOP_RUN ||
-				       tp.peer_state == MULTI_STOP_DISABLE_IRQ);
+		/* The peer, by its own account from inside this rendezvous, had
+		 * its interrupts off and preemption disabled while fn ran. */
+		EXPECT_TRUE(t, tp.peer_seen);
+		EXPECT_TRUE(t, tp.peer.irqs_off);
+		EXPECT_GE(t, tp.peer.preempt_count, 1);
 	}
 }
 
@@ -280,6 +288,23 @@ static int hold_stop_cpus(void *arg)
 	return stop_cpus(&one, slow_stop_cpus, NULL);
 }
 
+/* What a stop_cpus() fn sees on each hart: run by that hart's stopper,
+ * preemption off, interrupts on (stop_cpus is not a rendezvous). */
+struct ctx_probe {
+	int ran, stopper, atomic, irqs_on;
+};
+
+static int context_fn(void *arg)
+{
+	int cpu = smp_processor_id();
+	struct ctx_probe *p = &((struct ctx_probe *)arg)[cpu];
+	p->ran++;
+	p->stopper = current == cpu_stopper_task(cpu);
+	p->atomic = preempt_count() != 0;
+	p->irqs_on = !irqs_disabled();
+	return 0;
+}
+
 static void stop_cpus_on_mask_and_try_stop_cpus_busy(struct ktest *t)
 {
 	static int seen[NR_CPUS];
@@ -292,6 +317,15 @@ static void stop_cpus_on_mask_and_try_stop_cpus_busy(struct ktest *t)
 			cpumask_set_cpu(cpu, &mask);
 	EXPECT_EQ(t, stop_cpus(&mask, count_fn, &seen[0]), 0);
 	EXPECT_EQ(t, seen[0], cpumask_weight(&mask));
+	static struct ctx_probe ctx[NR_CPUS];
+	memset(ctx, 0, sizeof(ctx));
+	EXPECT_EQ(t, stop_cpus(&mask, context_fn, ctx), 0);
+	for_each_cpu(cpu, &mask) {
+		EXPECT_EQ(t, ctx[cpu].ran, 1);
+		EXPECT_TRUE(t, ctx[cpu].stopper);
+		EXPECT_TRUE(t, ctx[cpu].atomic);
+		EXPECT_TRUE(t, ctx[cpu].irqs_on);
+	}
 	memset(seen, 0, sizeof(seen));
 	/* Every fn returns non-zero: stop_cpus() returns one of them. */
 	EXPECT_GE(t, stop_cpus(&mask, report_target, seen), 1000);
@@ -302,7 +336,7 @@ static void stop_cpus_on_mask_and_try_stop_cpus_busy(struct ktest *t)
 	int other = pin_self_pick_other();
 	if (other < 0) {
 		unpin_self();
-		return;
+		ktest_skip(t, "try_stop_cpus() -EAGAIN needs a second hart (stop_cpus ran)");
 	}
 	hold = 0;
 	holding_mutex = 0;
@@ -404,15 +438,19 @@ static int excl_violations, excl_irqs_on, excl_runs;
 
 static int outside_spin(void *arg)
 {
-	while (!outside_stop)
-		this_cpu(outside_progress)++;
+	uint64_t pace = 0;
+	while (!outside_stop) {
+		this_cpu(outside_progress)++; /* a bound thread: its own hart's */
+		hog_relax(&pace);
+	}
 	return 0;
 }
 
 /*
- * Two witnesses per hart that must stand still while fn runs: a busy
- * thread's counter (nothing else runs) and the hart's tick count (its
- * interrupts are off: fn waits longer than a tick period).
+ * Three witnesses per hart while fn runs: what the hart itself recorded
+ * inside this rendezvous (interrupts off, preemption disabled), and two
+ * things that must stand still: a busy thread's counter (nothing else
+ * runs) and the hart's tick count (fn waits longer than a tick period).
  */
 static int exclusive_fn(void *arg)
 {
@@ -422,10 +460,8 @@ static int exclusive_fn(void *arg)
 	for_each_online_cpu(cpu) {
 		snap[cpu] = READ_ONCE(per_cpu(outside_progress, cpu));
 		ticks[cpu] = READ_ONCE(per_cpu(tick_count, cpu));
-		/* RUN starts when every hart acked DISABLE_IRQ: each is in
-		 * DISABLE_IRQ (not yet seen RUN) or RUN, interrupts off. */
-		enum multi_stop_state st = cpu_stop_state(cpu);
-		if (st != MULTI_STOP_RUN && st != MULTI_STOP_DISABLE_IRQ)
+		struct stop_witness w;
+		if (!stop_machine_witness(cpu, &w) || !w.irqs_off || w.preempt_count < 1)
 			__atomic_fetch_add(&excl_irqs_on, 1, __ATOMIC_RELAXED);
 	}
 	if (!irqs_disabled())
@@ -474,9 +510,19 @@ static void stop_machine_is_exclusive_with_irqs_off(struct ktest *t)
 	EXPECT_EQ(t, excl_irqs_on, 0);
 }
 
+static int mask_irqs_on; /* fn ran with interrupts on, or a participant had them on */
+
 static int mask_fn(void *arg)
 {
+	int cpu;
 	__atomic_fetch_add(&((int *)arg)[smp_processor_id()], 1, __ATOMIC_RELAXED);
+	if (!irqs_disabled())
+		__atomic_fetch_add(&mask_irqs_on, 1, __ATOMIC_RELAXED);
+	for_each_online_cpu(cpu) {
+		struct stop_witness w;
+		if (!stop_machine_witness(cpu, &w) || !w.irqs_off)
+			__atomic_fetch_add(&mask_irqs_on, 1, __ATOMIC_RELAXED);
+	}
 	return smp_processor_id() == test_hart() ? -EIO : 0;
 }
 
@@ -485,6 +531,7 @@ static void stop_machine_runs_fn_on_mask_and_returns_errors(struct ktest *t)
 	static int ran[NR_CPUS];
 	cpumask_t mask;
 	int cpu;
+	mask_irqs_on = 0;
 	for (int round = 0; round < 4; round++) {
 		memset(ran, 0, sizeof(ran));
 		cpumask_clear(&mask);
@@ -502,6 +549,9 @@ static void stop_machine_runs_fn_on_mask_and_returns_errors(struct ktest *t)
 	stop_machine(mask_fn, ran, NULL);
 	for_each_online_cpu(cpu)
 		EXPECT_EQ(t, ran[cpu], cpu == cpumask_first(cpu_online_mask) ? 1 : 0);
+	/* Every fn, on every hart of the mask, saw every participant with its
+	 * interrupts off (its own witness), itself included. */
+	EXPECT_EQ(t, mask_irqs_on, 0);
 }
 
 /* ---- moving running tasks under a storm of affinity changes ---- */
@@ -670,11 +720,24 @@ static void stop_migration_storm_keeps_tasks_on_their_masks(struct ktest *t)
 
 /* ---- active load balancing pushes a running task ---- */
 
+static unsigned long active_pushes(void)
+{
+	unsigned long sum = 0;
+	int cpu;
+	for_each_online_cpu(cpu) {
+		struct rq_stats st;
+		sched_rq_stats(cpu, &st);
+		sum += st.active_pushed;
+	}
+	return sum;
+}
+
 static void stop_active_balance_pushes_running_task(struct ktest *t)
 {
 	if (num_online_cpus() < 2)
 		ktest_skip(t, "needs two harts");
 	int home = test_hart();
+	unsigned long pushed = active_pushes();
 	static volatile int stop;
 	stop = 0;
 	/* A pinned nice-19 task and a movable nice -20 one share `home`: the
@@ -702,6 +765,9 @@ static void stop_active_balance_pushes_running_task(struct ktest *t)
 	kthread_reap(mover);
 	kthread_reap(pinned);
 	EXPECT_NE(t, where, home);
+	/* And it was the stopper that moved it: an active balance pushed a
+	 * task (the periodic balance never moves a running one). */
+	EXPECT_GT(t, active_pushes(), pushed);
 }
 
 /* ---- the watchdog ---- */
@@ -772,6 +838,10 @@ static void stop_watchdog_names_hart_that_never_arrives(struct ktest *t)
 
 	uint64_t saved_ticks = stop_watchdog_ticks;
 	stop_watchdog_ticks = ns_to_ticks(50 * 1000000ULL);
+	/* The late hart is named in PREPARE; once it arrives, a slow host may
+	 * make another state take over 50 ms as well. */
+	ktest_expect_warn_at_least(t, "stop_machine stall: state PREPARE", 1);
+	ktest_expect_warn_at_least(t, "stop_machine stall: state", 1);
 	printk_set_hook(catch_prepare, NULL);
 	int rc = stop_machine(nop_fn, NULL, NULL); /* returns once the late hart arrives */
 	printk_set_hook(NULL, NULL);
@@ -795,19 +865,24 @@ static int slow_fn(void *arg)
 
 static void stop_watchdog_reports_stall_then_recovers(struct ktest *t)
 {
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "a stall is seen by the harts that wait: needs two");
 	uint64_t saved = stop_watchdog_ticks;
 	int ms = 400;
 	stop_watchdog_ticks = ns_to_ticks(50 * 1000000ULL); /* 50 ms for this test */
 	stall_reports = 0;
+	/* The rendezvous's waiters name the RUN state (a slow host may add
+	 * others); the tick names the 400 ms stop_one_cpu fn. */
+	ktest_expect_warn_at_least(t, "stop_machine stall: state", 1);
+	ktest_expect_warn_at_least(t, "has been running fn", 1);
 	printk_set_hook(catch_stall, NULL);
 	int a = stop_machine(slow_fn, &ms, NULL); /* others see RUN not acked */
-	int b = num_online_cpus() > 1 ? stop_one_cpu(test_hart(), slow_fn, &ms) : 3;
+	int b = stop_one_cpu(test_hart(), slow_fn, &ms);
 	printk_set_hook(NULL, NULL);
 	stop_watchdog_ticks = saved;
 	EXPECT_EQ(t, a, 3);
 	EXPECT_EQ(t, b, 3);
-	if (num_online_cpus() > 1)
-		EXPECT_GE(t, stall_reports, 2);
+	EXPECT_GE(t, stall_reports, 2);
 	/* And the machine works normally afterwards. */
 	EXPECT_EQ(t, stop_machine(machine_fn, &(struct call){.id = 0}, NULL), 0);
 }
