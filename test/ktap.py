@@ -41,6 +41,13 @@ RE_HART_ROW = re.compile(r"^\s+(\d+)\s+(\d+|-)\s+(\S+)")
 # The kernel checks what printk formatted; this checks what reached the
 # console, so two harts' bytes mixed on the wire fail the run.
 RE_PK = re.compile(r"^\[\s*\d+\.\d{6}\] cpu\d+/h\d+ <6> pk c=(\d+) n=(\d+) ([a-z]{40})$")
+# A kernel warning: a printk line of level 0..4 (emerg .. warning), which
+# covers WARN(), "BUG: ...", stall reports and every pr_warn()/pr_err().
+RE_WARNING = re.compile(r"^\[\s*\d+\.\d{6}\] cpu\d+/h\d+ <[0-4]> ")
+# A case's declaration that it makes the kernel warn (ktest_expect_warn()):
+#   # expect-warn: COUNT "SUBSTRING"      exactly COUNT such warnings
+#   # expect-warn: COUNT+ "SUBSTRING"     at least COUNT
+RE_EXPECT_WARN = re.compile(r'^# expect-warn: (\d+)(\+?) "(.*)"$')
 MAX_HANG_LINES = 400
 
 
@@ -53,6 +60,10 @@ class Result:
     skipped: bool = False
     directive: str = ""
     diagnostics: List[str] = dataclasses.field(default_factory=list)
+    # Kernel warnings printed while the case ran (since the previous result),
+    # and the ones it declared: (substring, count, count is a minimum).
+    warnings: List[str] = dataclasses.field(default_factory=list)
+    expected_warnings: List[Tuple[str, int, bool]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -79,6 +90,8 @@ class ParsedLog:
     suites: List[Suite] = dataclasses.field(default_factory=list)
     totals: Optional[Tuple[int, int, int]] = None
     panic_line: Optional[str] = None
+    # Warnings printed outside any case: at boot, between suites, after the last.
+    stray_warnings: List[str] = dataclasses.field(default_factory=list)
     panic_count: int = 0
     frames: List[Tuple[int, str]] = dataclasses.field(default_factory=list)
     warnings: List[str] = dataclasses.field(default_factory=list)
@@ -151,6 +164,8 @@ class _LogParser:
         self.in_panic = False
         self.in_hang = False
         self.in_table = False
+        self.window: List[str] = []     # warnings since the last result
+        self.in_case = False            # inside a suite, before a case's result
 
     def feed(self, line: str) -> None:
         self._console(line)
@@ -163,8 +178,9 @@ class _LogParser:
             m = RE_BOOT_HART.search(line)
             if m:
                 out.boot_hart = int(m.group(1))
-        if "WARNING:" in line:
+        if RE_WARNING.match(line):
             out.warnings.append(line)
+            self.window.append(line.strip())
         if RE_HART_HEADER.match(line):
             out.hart_table = []
             self.in_table = True
@@ -204,8 +220,14 @@ class _LogParser:
                 addr = m.group(2) if m.group(3) else f"{int(m.group(2), 16) - 1:016x}"
                 out.frames.append((int(m.group(1)), addr))
 
+    def _stray(self) -> None:
+        """Warnings seen outside a case window belong to no case."""
+        self.out.stray_warnings.extend(self.window)
+        self.window = []
+
     def _open_suite(self, name: Optional[str] = None) -> Suite:
         self._close_suite()
+        self._stray()
         self.suite = Suite(name=name)
         self.out.suites.append(self.suite)
         return self.suite
@@ -236,6 +258,7 @@ class _LogParser:
         m = RE_TOP_RESULT.match(line)
         if m:
             self._close_suite()
+            self._stray()
             out.top_results.append(parse_result(m))
             return
         if RE_SUB_VERSION.match(line):
@@ -260,6 +283,12 @@ class _LogParser:
             case = parse_result(m)
             case.diagnostics = self.pending_diag
             self.pending_diag = []
+            case.warnings, self.window = self.window, []
+            for d in case.diagnostics:
+                e = RE_EXPECT_WARN.match(d)
+                if e:
+                    case.expected_warnings.append((e.group(3), int(e.group(1)),
+                                                   e.group(2) == "+"))
             self._current_suite().cases.append(case)
             return
         m = RE_SUB_DIAG.match(line)
@@ -273,6 +302,7 @@ class _LogParser:
 
     def finish(self) -> ParsedLog:
         self._close_suite()
+        self._stray()
         return self.out
 
 

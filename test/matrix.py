@@ -3,7 +3,7 @@
 
     python3 test/matrix.py --image build/hartstop-test.elf [--jobs 2] \\
         [--only SMP=4,FW=jump,IRQ=aia] [--append ARGS] [--icount] \\
-        [--fail-on-warn] [--log-dir DIR] [--list] \\
+        [--log-dir DIR] [--list] \\
         [--extra-passed P --extra-failed F]
 
 Runs are spread over a small thread pool (each thread just waits on one
@@ -25,6 +25,7 @@ from typing import Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proc  # noqa: E402 (sibling module)
 import runner  # noqa: E402 (sibling module)
+import verdict  # noqa: E402 (sibling module)
 
 # The standard matrix: edit here.  One row per configuration; repeats > 1
 # boots it that many times (logs get -r1..-rN) and reports the boot-hart
@@ -147,7 +148,7 @@ def cost_order(configs: List[runner.Config]) -> List[runner.Config]:
     return sorted(configs, key=lambda c: -c.effective_timeout)
 
 
-def run_matrix(groups, image: str, jobs: int, log_dir: Path, fail_on_warn: bool,
+def run_matrix(groups, image: str, jobs: int, log_dir: Path,
                out=None) -> Dict[str, runner.RunResult]:
     """Run every config on a thread pool, printing a line per finished run."""
     out = out or sys.stdout
@@ -155,7 +156,7 @@ def run_matrix(groups, image: str, jobs: int, log_dir: Path, fail_on_warn: bool,
     width = max(len(c.name) for c in configs)
     results: Dict[str, runner.RunResult] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(runner.run_config, c, image, log_dir, fail_on_warn=fail_on_warn): c
+        futures = {pool.submit(runner.run_config, c, image, log_dir): c
                    for c in cost_order(configs)}
         try:
             for fut in concurrent.futures.as_completed(futures):
@@ -189,9 +190,15 @@ def summary(groups, results: Dict[str, runner.RunResult], extra_passed: int, ext
     cp = sum(r.cases_passed for r in ordered)
     cf = sum(r.cases_failed for r in ordered)
     cs = sum(r.cases_skipped for r in ordered)
-    lines.append(f"kernel cases: {cp} passed, {cf} failed, {cs} skipped")
+    # What the counts are: distinct cases (from the sources), how many
+    # configurations ran them, and the other checks apart.
+    manifest = verdict.load_manifest(runner.SUITES_DIR)
+    distinct = sum(len(cases) for cases in manifest.values())
+    lines.append(f"kernel cases: {distinct} distinct in {len(manifest)} suites, run over "
+                 f"{len(ordered)} configurations: {cp} passed, {cf} failed, {cs} skipped")
     if extra_passed or extra_failed:
-        lines.append(f"extra (host tests): {extra_passed} passed, {extra_failed} failed")
+        lines.append(f"other checks (lint, runner self-test, host tests, image checks, shell, "
+                     f"short bench, mutants): {extra_passed} passed, {extra_failed} failed")
     lines.append(runner.tally_line(cp + extra_passed, cf + extra_failed))
     return lines
 
@@ -203,7 +210,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--only", default="", help="filter, e.g. SMP=4,FW=jump,IRQ=aia")
     p.add_argument("--append", default="", help="kernel command line for every run")
     p.add_argument("--icount", action="store_true", help="add -icount shift=4,sleep=off to every run")
-    p.add_argument("--fail-on-warn", action="store_true", help="a kernel WARNING: fails the run")
     p.add_argument("--log-dir", default=str(runner.DEFAULT_LOG_DIR), help="where <config>.log files go")
     p.add_argument("--list", action="store_true", help="print the selected runs and exit")
     p.add_argument("--extra-passed", type=int, default=0, help="passed counts to add (host tests)")
@@ -240,7 +246,7 @@ def main(argv=None) -> int:
           f"logs in {args.log_dir}", flush=True)
     start = time.monotonic()
     try:
-        results = run_matrix(groups, args.image, args.jobs, Path(args.log_dir), args.fail_on_warn)
+        results = run_matrix(groups, args.image, args.jobs, Path(args.log_dir))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         print(runner.tally_line(args.extra_passed, args.extra_failed + 1))

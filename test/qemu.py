@@ -5,7 +5,7 @@ one configuration, from the command line (test/runner.py does the work).
     python3 test/qemu.py --image build/hartstop-test.elf --smp 4 \\
         --fw dynamic --irq plain [--mem 256M] [--append 'test=sched* seed=5'] \\
         [--timeout 120] [--icount | --tcg singlestep|single|icount] \\
-        [--repeat K] [--quiet] [--fail-on-warn] [--log-dir DIR] [--print-cmd]
+        [--repeat K] [--quiet] [--log-dir DIR] [--print-cmd]
 """
 
 import argparse
@@ -38,7 +38,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(one host thread), icount")
     p.add_argument("--repeat", type=int, default=1, help="boot K times (logs get -rN suffixes)")
     p.add_argument("--quiet", action="store_true", help="don't echo the console; result lines only")
-    p.add_argument("--fail-on-warn", action="store_true", help="a kernel WARNING: fails the run")
     p.add_argument("--log-dir", default=str(DEFAULT_LOG_DIR), help="where <config>.log files go")
     p.add_argument("--print-cmd", action="store_true", help="print the QEMU command line and exit")
     args = p.parse_args(argv)
@@ -68,7 +67,7 @@ def main(argv=None) -> int:
             if not args.quiet:
                 print(f"==> {config.name}: {shlex.join(build_cmd(config, args.image))}", flush=True)
             r = run_config(config, args.image, Path(args.log_dir),
-                           fail_on_warn=args.fail_on_warn, echo=not args.quiet)
+                           echo=not args.quiet)
             results.append(r)
             if not args.quiet:
                 print()

@@ -43,7 +43,7 @@ Boot HART ID              : 3
 PASSING_LOG = OPENSBI_BANNER + ktap_log("""
     [    0.000100] cpu0/h2 <6> Hartstop booting
     [    0.000200] cpu0/h2 <6> smp: boot hart 2
-    [    0.000300] cpu1/h0 <4> WARNING: at kernel/sched.c:10 odd but harmless
+    [    0.000300] cpu1/h0 <5> notice: level 5 is no warning
     KTAP version 1
     1..2
         KTAP version 1
@@ -118,9 +118,26 @@ MISSING_TOTALS_LOG = ktap_log("""
 OK = proc.Outcome(exit_code=0, timed_out=False, elapsed=1.0)
 
 
-def judge_log(text: str, outcome=OK, timeout=60.0, fail_on_warn=False):
+def judge_log(text: str, outcome=OK, timeout=60.0, **kw):
     log = ktap.parse_log(text)
-    return log, verdict.judge(log, outcome, timeout, fail_on_warn)
+    return log, verdict.judge(log, outcome, timeout, **kw)
+
+
+def warn_log(diag: str, *warnings: str) -> str:
+    """One suite, one case: its diagnostics, then warnings, then its result."""
+    lines = [f"[    0.00010{i}] cpu1/h1 <4> {w}" for i, w in enumerate(warnings)]
+    return ktap_log("""
+        KTAP version 1
+        1..1
+            KTAP version 1
+            # Subtest: stop
+            1..1
+        """) + "".join(f"    {d}\n" for d in diag.split("\n") if d) + \
+        "".join(line + "\n" for line in lines) + ktap_log("""
+            ok 1 misuse
+        ok 1 stop
+        # totals: 1 passed, 0 failed, 0 skipped
+        """)
 
 
 class TempDirCase(unittest.TestCase):
@@ -193,16 +210,77 @@ class ParserVerdictTests(unittest.TestCase):
         self.assertEqual(log.boot_hart, 2)          # the kernel's line, not OpenSBI's banner
         self.assertEqual((log.passed, log.failed, log.skipped), (3, 0, 1))
         self.assertEqual([s.name for s in log.suites], ["sched", "mm"])
-        self.assertEqual(len(log.warnings), 1)      # reported, not a failure
+        self.assertEqual(len(log.warnings), 0)      # level 5 is not a warning
 
     def test_crlf_log(self):
         log, v = judge_log(PASSING_LOG.replace("\n", "\r\n"))
         self.assertTrue(v.passed, v.problems)
 
-    def test_fail_on_warn(self):
-        _, v = judge_log(PASSING_LOG, fail_on_warn=True)
+    def test_warning_outside_a_case_fails(self):
+        boot = PASSING_LOG.replace("<5> notice: level 5 is no warning", "<4> WARNING: at x.c:1")
+        log, v = judge_log(boot)
         self.assertFalse(v.passed)
-        self.assertIn("warning", v.reason)
+        self.assertIn("kernel warning outside any case", v.reason)
+        self.assertEqual(log.stray_warnings, ["[    0.000300] cpu1/h0 <4> WARNING: at x.c:1"])
+
+    def test_undeclared_warning_fails_its_case(self):
+        log, v = judge_log(warn_log("", "BUG: using smp_processor_id() in preemptible code"))
+        self.assertFalse(v.passed)
+        self.assertEqual(v.warn_failed, ["stop.misuse"])
+        self.assertIn("stop.misuse: undeclared kernel warning: ", v.reason)
+        r = runner.RunResult(runner.Config(smp=1), "k", Path("x"), OK, log, v, [])
+        self.assertEqual((r.cases_passed, r.cases_failed), (0, 1))
+
+    def test_declared_warning_passes_and_must_appear(self):
+        decl = '# expect-warn: 2 "refused with -EDEADLK"'
+        two = ["WARNING: a() refused with -EDEADLK", "WARNING: b() refused with -EDEADLK"]
+        log, v = judge_log(warn_log(decl, *two))
+        self.assertTrue(v.passed, v.problems)
+        self.assertEqual(log.cases()[0][1].expected_warnings,
+                         [("refused with -EDEADLK", 2, False)])
+        _, v = judge_log(warn_log(decl, two[0]))
+        self.assertFalse(v.passed)
+        self.assertIn('declared warning "refused with -EDEADLK" appeared 1 time, expected 2',
+                      v.reason)
+        _, v = judge_log(warn_log(decl, *two, "stop_machine stall: state RUN"))
+        self.assertFalse(v.passed)
+        self.assertIn("undeclared kernel warning", v.reason)
+        _, v = judge_log(warn_log(decl))
+        self.assertIn("appeared 0 times", v.reason)
+        some = '# expect-warn: 1+ "stall"'
+        _, v = judge_log(warn_log(some, "stall: RUN", "stall: EXIT"))
+        self.assertTrue(v.passed, v.problems)
+        _, v = judge_log(warn_log(some))
+        self.assertIn('"stall" appeared 0 times, expected at least 1', v.reason)
+
+    def test_manifest(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        src = Path(tmp.name)
+        (src / "a_test.c").write_text("/* KTEST_SUITE(old, KTEST_CASE(x)); */\n"
+                                      "KTEST_SUITE(sched, KTEST_CASE(yield_basic),\n"
+                                      "            KTEST_CASE(preempt), KTEST_CASE(migrate));\n")
+        (src / "b_test.c").write_text("KTEST_SUITE(mm, KTEST_CASE(alloc_free));\n")
+        m = verdict.load_manifest(src)
+        self.assertEqual(m, {"sched": ["yield_basic", "preempt", "migrate"], "mm": ["alloc_free"]})
+        _, v = judge_log(PASSING_LOG, manifest=m)
+        self.assertTrue(v.passed, v.problems)
+        _, v = judge_log(PASSING_LOG, manifest=m, append="seed=3 test=sched")
+        self.assertEqual(v.problems, ["suite mm ran but was not asked for"])
+        _, v = judge_log(PASSING_LOG, manifest=m, append="test=m*,sched,nope*")
+        self.assertEqual(v.problems, ["test=nope* matches no suite"])
+        m["mm"].append("leak_check")
+        m["smp"] = ["calls"]
+        _, v = judge_log(PASSING_LOG, manifest=m)
+        self.assertFalse(v.passed)
+        self.assertIn("suite mm: ran 1 cases, the sources have 2; missing ['leak_check']",
+                      v.problems)
+        self.assertIn("suite smp (1 cases) did not run", v.problems)
+
+    def test_manifest_of_this_tree(self):
+        m = verdict.load_manifest(runner.SUITES_DIR)
+        self.assertIn("preempt_torture", m)
+        self.assertGreaterEqual(sum(len(c) for c in m.values()), 60)
 
     def test_not_ok_case(self):
         log, v = judge_log(NOT_OK_LOG, proc.Outcome(1, False, 1.0))

@@ -3,7 +3,10 @@ the emulator ended.
 """
 
 import dataclasses
-from typing import List, Optional
+import fnmatch
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 
 from ktap import ParsedLog, Result, Suite
 from proc import MAX_LOG_BYTES, Outcome
@@ -17,6 +20,9 @@ class Verdict:
     """PASS/FAIL plus every problem found, most important first."""
     passed: bool
     problems: List[str]
+    # Cases the kernel called ok (or skipped) that fail here: a warning
+    # they did not declare, or a declared one that did not appear.
+    warn_failed: List[str] = dataclasses.field(default_factory=list)
 
     @property
     def reason(self) -> str:
@@ -50,8 +56,93 @@ def check_hart_table(log: ParsedLog, smp: int) -> List[str]:
     return problems
 
 
-def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool = False,
-          expect_harts: Optional[int] = None) -> Verdict:
+def check_warnings(log: ParsedLog) -> Tuple[List[str], List[str]]:
+    """The warning rule: every kernel warning (a printk of level 0..4) must
+    be declared by the case it appears in (ktest_expect_warn(): a
+    substring and an exact count), and every declaration must be met.
+    Warnings outside any case fail the run. Returns (problems, labels of
+    the cases that broke the rule)."""
+    problems, bad = [], []
+    for w in log.stray_warnings:
+        problems.append(f"kernel warning outside any case: {w[:160]}")
+    for suite, case in log.cases():
+        label = case_label(suite, case)
+        mine = []
+        for w in case.warnings:
+            if not any(pat in w for pat, _, _ in case.expected_warnings):
+                mine.append(f"{label}: undeclared kernel warning: {w[:160]}")
+        for pat, want, at_least in case.expected_warnings:
+            got = sum(1 for w in case.warnings if pat in w)
+            if got < want or (got > want and not at_least):
+                mine.append(f"{label}: declared warning \"{pat}\" appeared {got} time"
+                            f"{'s' if got != 1 else ''}, expected "
+                            f"{'at least ' if at_least else ''}{want}")
+        if mine:
+            bad.append(label)
+            problems.extend(mine)
+    return problems, bad
+
+
+# ---- the manifest: the suites and cases the sources define ----
+
+RE_SUITE = re.compile(r"KTEST_SUITE\(\s*(\w+)\s*,(.*?)\);", re.S)
+RE_CASE = re.compile(r"KTEST_CASE\(\s*(\w+)\s*\)")
+
+
+def load_manifest(src_dir: Path) -> Dict[str, List[str]]:
+    """Every KTEST_SUITE() in the suites' sources: name -> its cases in order.
+
+    Read from the sources, not from the image, so that a suite the build
+    dropped (a file left out of the link, a lost section) is missed."""
+    manifest: Dict[str, List[str]] = {}
+    for f in sorted(Path(src_dir).glob("*.c")):
+        text = re.sub(r"/\*.*?\*/", "", f.read_text(), flags=re.S)
+        for m in RE_SUITE.finditer(text):
+            manifest[m.group(1)] = RE_CASE.findall(m.group(2))
+    return manifest
+
+
+def selected_suites(manifest: Dict[str, List[str]], append: str) -> Tuple[List[str], List[str]]:
+    """The suites a boot with these arguments must run (test=GLOB[,GLOB]),
+    and the globs that match none (each one a problem)."""
+    globs = []
+    for arg in append.split():
+        if arg.startswith("test="):
+            globs = [g for g in arg[len("test="):].split(",") if g]
+    if not globs:
+        return sorted(manifest), []
+    chosen = [s for s in manifest if any(fnmatch.fnmatchcase(s, g) for g in globs)]
+    dead = [g for g in globs if not any(fnmatch.fnmatchcase(s, g) for s in manifest)]
+    return sorted(chosen), dead
+
+
+def check_manifest(log: ParsedLog, manifest: Dict[str, List[str]], append: str) -> List[str]:
+    """The boot ran exactly the suites its row asked for, each with every
+    case the sources give it, by name and in order."""
+    want, dead = selected_suites(manifest, append)
+    problems = [f"test={g} matches no suite" for g in dead]
+    ran = {s.name: s for s in log.suites if s.name}
+    for name in want:
+        suite = ran.get(name)
+        if suite is None:
+            problems.append(f"suite {name} ({len(manifest[name])} cases) did not run")
+            continue
+        got = [c.name for c in suite.cases]
+        if got != manifest[name]:
+            missing = [c for c in manifest[name] if c not in got]
+            extra = [c for c in got if c not in manifest[name]]
+            problems.append(f"suite {name}: ran {len(got)} cases, the sources have "
+                            f"{len(manifest[name])}" + (f"; missing {missing[:3]}" if missing else "")
+                            + (f"; unknown {extra[:3]}" if extra else ""))
+    for name in ran:
+        if name not in want:
+            problems.append(f"suite {name} ran but was not asked for")
+    return problems
+
+
+def judge(log: ParsedLog, outcome: Outcome, timeout: float,
+          expect_harts: Optional[int] = None,
+          manifest: Optional[Dict[str, List[str]]] = None, append: str = "") -> Verdict:
     """Apply the PASS rules to a parsed log and the way QEMU ended.
 
     PASS only if QEMU exited by itself with 0 in time, KTAP was complete and
@@ -115,6 +206,8 @@ def judge(log: ParsedLog, outcome: Outcome, timeout: float, fail_on_warn: bool =
     if log.garbled:
         problems.append(f"{len(log.garbled)} printk line(s) garbled on the console, e.g. "
                         f"{log.garbled[0].strip()[:100]!r}")
-    if fail_on_warn and log.warnings:
-        problems.append(f"{len(log.warnings)} kernel warning(s) (--fail-on-warn)")
-    return Verdict(passed=not problems, problems=problems)
+    warn_problems, warn_failed = check_warnings(log)
+    problems += warn_problems
+    if manifest is not None and log.ktap_seen:
+        problems += check_manifest(log, manifest, append)
+    return Verdict(passed=not problems, problems=problems, warn_failed=warn_failed)
