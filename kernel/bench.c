@@ -10,10 +10,12 @@
  * shares. Throughput rows (stop_nowait_tput*) carry works per second in
  * the median column instead of nanoseconds, and say so with unit=ops_per_s.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "console.h"
+#include "cpu_wait.h"
 #include "ipi.h"
 #include "kernel.h"
 #include "kthread.h"
@@ -29,6 +31,23 @@
 
 static int iters;
 static uint64_t *samples;
+
+static int bench_errors;
+
+/*
+ * A measured call that failed has measured something else (a sample
+ * from a stale timestamp, a rendezvous that never happened): count it,
+ * say so as a warning, and let the caller drop the whole row. BENCH_END
+ * carries the count, which the host checks.
+ */
+static bool failed(const char *name, long rc)
+{
+	if (!rc)
+		return false;
+	bench_errors++;
+	pr_warn("WARNING: bench: %s: the measured call returned %ld; row dropped", name, rc);
+	return true;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -300,11 +319,14 @@ static void bench_stop_one_cpu(void)
 	cpumask_t here;
 	cpumask_clear(&here);
 	cpumask_set_cpu(a, &here);
-	set_cpus_allowed_ptr(current, &here); /* the caller stays on hart a */
+	if (failed("stop_one_cpu (pinning the caller)", set_cpus_allowed_ptr(current, &here)))
+		return; /* the caller stays on hart a */
 	for (int i = -20; i < iters; i++) {
 		uint64_t t0 = get_cycles();
-		stop_one_cpu(b, stamp_fn, NULL);
+		int rc = stop_one_cpu(b, stamp_fn, NULL);
 		uint64_t t1 = get_cycles();
+		if (failed("stop_one_cpu_remote", rc))
+			goto out;
 		if (i >= 0) {
 			samples[n] = fn_started - t0;
 			ret_samples[n % 4096] = t1 - t0;
@@ -320,19 +342,23 @@ static void bench_stop_one_cpu(void)
 	n = 0;
 	for (int i = -20; i < iters; i++) {
 		uint64_t t0 = get_cycles();
-		stop_one_cpu(a, noop_fn, NULL);
+		int rc = stop_one_cpu(a, noop_fn, NULL);
+		if (failed("stop_one_cpu_self", rc))
+			goto out;
 		if (i >= 0)
 			samples[n++] = get_cycles() - t0;
 	}
 	report("stop_one_cpu_self", 1, n);
+out:
 	set_cpus_allowed_ptr(current, cpu_online_mask);
 }
 
-static volatile int nowait_done;
+static int nowait_done;
 
 static int count_done(void *arg)
 {
-	__atomic_fetch_add(&nowait_done, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&nowait_done, 1, __ATOMIC_RELEASE);
+	smp_cond_wake(&nowait_done); /* the queueing thread waits for the batch */
 	return 0;
 }
 
@@ -353,12 +379,16 @@ static void bench_nowait_tput(const char *name, bool spread)
 		uint64_t t0 = get_cycles();
 		for (int i = 0; i < batch; i++) {
 			int where = spread ? cpu : target;
-			stop_one_cpu_nowait(where, count_done, NULL, &works[i]);
+			if (failed(name,
+				   !stop_one_cpu_nowait(where, count_done, NULL, &works[i]))) {
+				smp_cond_load_acquire(&nowait_done, VAL >= i); /* the queued ones */
+				kfree(works);
+				return;
+			}
 			if (spread && (cpu = cpumask_next(cpu, cpu_online_mask)) >= NR_CPUS)
 				cpu = cpumask_first(cpu_online_mask);
 		}
-		while (nowait_done < batch)
-			cpu_relax();
+		smp_cond_load_acquire(&nowait_done, VAL >= batch);
 		uint64_t ns = ticks_to_ns(get_cycles() - t0);
 		if (r >= 0)
 			samples[n++] = ns ? (uint64_t)batch * 1000000000ULL / ns : 0;
@@ -374,7 +404,8 @@ static void bench_stop_two_cpus(void)
 		return;
 	for (int i = -20; i < iters; i++) {
 		uint64_t t0 = get_cycles();
-		stop_two_cpus(a, b, noop_fn, NULL);
+		if (failed("stop_two_cpus", stop_two_cpus(a, b, noop_fn, NULL)))
+			return;
 		if (i >= 0)
 			samples[n++] = get_cycles() - t0;
 	}
@@ -399,10 +430,10 @@ static void bench_stop_machine(void)
 			stop_get_stats(cpu, &before[cpu]);
 		for (int i = -5; i < it; i++) {
 			uint64_t t0 = get_cycles();
-			if (harts == online)
-				stop_machine(noop_fn, NULL, NULL);
-			else
-				stop_cpus_rendezvous(&mask, noop_fn, NULL);
+			int rc = harts == online ? stop_machine(noop_fn, NULL, NULL)
+						 : stop_cpus_rendezvous(&mask, noop_fn, NULL);
+			if (failed("stop_machine", rc))
+				return;
 			if (i >= 0)
 				samples[n++] = get_cycles() - t0;
 		}
@@ -472,7 +503,10 @@ static void bench_migrate_running(void)
 		mig_seen_at = 0;
 		mig_target = other;
 		uint64_t t0 = get_cycles();
-		set_cpus_allowed_ptr(p, &to);
+		if (failed("migrate_running", set_cpus_allowed_ptr(p, &to))) {
+			n = 0;
+			break;
+		}
 		/* The spinner may have stamped a moment before t0 (it read the
 		 * old target just before we reset the stamp): wait for a fresh one. */
 		while (READ_ONCE(mig_seen_at) < t0) {
@@ -488,7 +522,25 @@ static void bench_migrate_running(void)
 	}
 	mig_stop = 1;
 	kthread_reap(p);
-	report("migrate_running", 3, n);
+	if (n)
+		report("migrate_running", 3, n);
+}
+
+/* bench_only=GLOB[,GLOB]: run only the groups whose name matches (all by
+ * default), to look at one figure closely. */
+static bool wanted(const char *group)
+{
+	char globs[96];
+	if (!cmdline_get("bench_only", globs, sizeof(globs)) || !globs[0])
+		return true;
+	for (char *g = globs, *end; g; g = end ? end + 1 : NULL) {
+		end = strchr(g, ',');
+		if (end)
+			*end = '\0';
+		if (fnmatch(g, group, 0) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Thread context, may sleep; every online hart takes part. */
@@ -499,26 +551,37 @@ void bench_run(int n)
 	if (!samples)
 		panic("bench: no memory for %d samples", iters);
 	set_cpus_allowed_ptr(current, cpu_online_mask);
+	bench_errors = 0;
 	console_printf("BENCH_START harts=%d iters=%d ipi=%s timebase_hz=%u\n", num_online_cpus(),
 		       iters, ipi_path_name(), timebase_hz);
 	console_printf("  %-28s %5s %10s %10s %10s %10s %6s %8s\n", "name", "harts", "median_ns",
 		       "p90_ns", "p99_ns", "max_ns", "n", "med_tick");
 	enum ipi_path direct = ipi_hw_direct_path();
 	enum ipi_path boot_path = ipi_path();
-	bench_ipi_rtt("ipi_rtt_sbi", IPI_PATH_SBI);
-	if (direct != IPI_PATH_SBI)
-		bench_ipi_rtt("ipi_rtt_direct", direct);
-	bench_ipi_rtt("ipi_rtt", boot_path); /* the path this boot uses */
-	ipi_hw_set_path(boot_path);
-	bench_wakeup_remote();
-	bench_ctxsw();
-	bench_stop_one_cpu();
-	bench_nowait_tput("stop_nowait_tput", false);
-	bench_nowait_tput("stop_nowait_tput_spread", true);
-	bench_stop_two_cpus();
-	bench_stop_machine();
-	bench_migrate_running();
-	console_printf("BENCH_END\n");
+	if (wanted("ipi_rtt")) {
+		bench_ipi_rtt("ipi_rtt_sbi", IPI_PATH_SBI);
+		if (direct != IPI_PATH_SBI)
+			bench_ipi_rtt("ipi_rtt_direct", direct);
+		bench_ipi_rtt("ipi_rtt", boot_path); /* the path this boot uses */
+		ipi_hw_set_path(boot_path);
+	}
+	if (wanted("wakeup_remote"))
+		bench_wakeup_remote();
+	if (wanted("ctxsw"))
+		bench_ctxsw();
+	if (wanted("stop_one_cpu"))
+		bench_stop_one_cpu();
+	if (wanted("stop_nowait_tput")) {
+		bench_nowait_tput("stop_nowait_tput", false);
+		bench_nowait_tput("stop_nowait_tput_spread", true);
+	}
+	if (wanted("stop_two_cpus"))
+		bench_stop_two_cpus();
+	if (wanted("stop_machine"))
+		bench_stop_machine();
+	if (wanted("migrate_running"))
+		bench_migrate_running();
+	console_printf("BENCH_END errors=%d\n", bench_errors);
 	kfree(samples);
 	samples = NULL;
 }

@@ -62,7 +62,12 @@ def run_boot(image, smp, irq, iters, icount, outdir):
         if m:
             states.append(dict(zip(["harts", "prepare_ns", "disable_irq_ns", "run_ns", "exit_ns"],
                                    [int(x) for x in m.groups()])))
-    ok = outcome.exit_code == 0 and "BENCH_END" in text
+    # A measured call that failed is counted by the kernel (BENCH_END
+    # errors=N) and its row dropped; any kernel warning fails the boot too.
+    warnings = [line.strip() for line in ktap.split_lines(text) if ktap.RE_WARNING.match(line)]
+    ok = outcome.exit_code == 0 and "BENCH_END errors=0" in text and not warnings
+    for w in warnings[:5]:
+        print(f"bench: SMP {smp}: kernel warning: {w}")
     return ok, rows, states, log
 
 
