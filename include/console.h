@@ -14,7 +14,7 @@
 #include "kernel.h"
 
 void uart_init(uintptr_t base);
-void uart_enable_rx_irq(void);
+void uart_set_rx_irq(bool on);
 void console_input_init(void); /* boot hart, after the scheduler */
 int console_getc(void);	       /* may sleep; a byte, or -ENODEV without input */
 void uart_putc(char c);

@@ -5,6 +5,13 @@
  * The UART's receive interrupt is routed through the PLIC (or the APLIC
  * to the IMSIC on AIA machines) to the boot hart at boot. rx_lock is a
  * leaf taken with interrupts off; readers sleep on rx_wait.
+ *
+ * Flow control: when the ring is full the interrupt handler stops
+ * draining the UART and masks its receive interrupt, so the bytes stay in
+ * the UART's FIFO and, behind it, in QEMU's character backend and the
+ * host's pty or pipe (their writer blocks): nothing is lost however fast
+ * a paste arrives. The reader unmasks the interrupt once it has made
+ * room, and the UART raises it again for what it holds.
  */
 #include "console.h"
 #include "irqchip.h"
@@ -18,7 +25,8 @@
 
 static char ring[RX_RING];
 static unsigned int head, tail; /* head: next write; tail: next read */
-static unsigned long rx_bytes, rx_dropped;
+static unsigned long rx_bytes, rx_throttles;
+static bool rx_throttled; /* the receive interrupt is masked: the ring was full */
 static DEFINE_SPINLOCK_CLASS(rx_lock, LOCK_CLASS_RX);
 static DECLARE_WAIT_QUEUE_HEAD(rx_wait);
 static int rx_cpu = -1;
@@ -28,15 +36,16 @@ static void uart_rx_irq(unsigned int irq, void *arg)
 	int c;
 	bool any = false;
 	spin_lock(&rx_lock);
-	while ((c = uart_getc()) >= 0) {
+	while (head - tail < RX_RING && (c = uart_getc()) >= 0) {
 		rx_bytes++;
-		if (head - tail < RX_RING) {
-			ring[head++ % RX_RING] = (char)c;
-			any = true;
-		} else {
-			rx_dropped++; /* a reader that does not keep up loses input, not the kernel
-				       */
-		}
+		ring[head++ % RX_RING] = (char)c;
+		any = true;
+	}
+	if (head - tail == RX_RING && !rx_throttled) {
+		/* Full: leave the rest in the UART until the reader catches up. */
+		uart_set_rx_irq(false);
+		rx_throttled = true;
+		rx_throttles++;
 	}
 	spin_unlock(&rx_lock);
 	if (any)
@@ -56,7 +65,7 @@ void console_input_init(void)
 		return;
 	}
 	rx_cpu = cpu;
-	uart_enable_rx_irq();
+	uart_set_rx_irq(true);
 	pr_info("console: UART receive interrupt %u (%s) taken by cpu%d", dt.uart.irq,
 		irqchip_name(), cpu);
 }
@@ -74,6 +83,11 @@ int console_getc(void)
 	wait_event(rx_wait, have_byte());
 	unsigned long flags = spin_lock_irqsave(&rx_lock);
 	int c = (unsigned char)ring[tail++ % RX_RING];
+	if (rx_throttled && head - tail <= RX_RING / 2) {
+		/* Room for half a ring: let the UART interrupt us again. */
+		rx_throttled = false;
+		uart_set_rx_irq(true);
+	}
 	spin_unlock_irqrestore(&rx_lock, flags);
 	return c;
 }

@@ -3,7 +3,7 @@
  *
  * Output polls LSR.THRE (QEMU's UART drains instantly, a real one does
  * not). Input is read by uart_getc(); the interrupt-driven receive path
- * is enabled by uart_enable_rx_irq().
+ * is switched by uart_set_rx_irq().
  */
 #include "console.h"
 #include "riscv.h"
@@ -47,7 +47,8 @@ int uart_getc(void)
 	return readb(uart_base + UART_RBR);
 }
 
-void uart_enable_rx_irq(void)
+/* The receive interrupt on or off (console input's flow control). */
+void uart_set_rx_irq(bool on)
 {
-	writeb(IER_RDI, uart_base + UART_IER);
+	writeb(on ? IER_RDI : 0, uart_base + UART_IER);
 }
