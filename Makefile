@@ -3,6 +3,7 @@
 #   make qemu    build and boot the default image (SMP, MEM, FW, IRQ, IPI)
 #   make test    host tests, lint, then the test image over the QEMU matrix
 #   make bench   measure the stop machinery (BENCH_SMP ?= 2,4,8,16, ICOUNT=1)
+#   make mutants break each rule on purpose; the tests must notice (CI runs it)
 #   make deps    install the Debian packages the build and tests need
 #
 # Knobs: SMP ?= 4, MEM ?= 256M, FW ?= dynamic|jump, IRQ ?= plain|aclint|aia,
@@ -45,8 +46,8 @@ IMAGE := $(BUILD)/hartstop.elf
 TEST_IMAGE := $(BUILD)/hartstop-test.elf
 BENCH_IMAGE := $(BUILD)/hartstop-bench.elf
 
-# The packages `make deps` installs (Debian 12). expect drives the shell
-# tests; clang-format and cppcheck are `make lint`.
+# The packages `make deps` installs (Debian 12). clang-format and cppcheck
+# are `make lint`; gnuplot draws the bench's plots.
 DEB_PACKAGES := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc \
 	opensbi device-tree-compiler python3 gcc make clang-format cppcheck gnuplot-nox
 HAVE_DEPS := $(shell command -v $(CC) >/dev/null 2>&1 && \
@@ -61,7 +62,7 @@ else
 DEPS := deps
 endif
 
-.PHONY: all qemu qemu-gdb test lint deps clean run-test bench
+.PHONY: all qemu qemu-gdb test lint deps clean run-test bench mutants
 
 all: $(IMAGE) $(TEST_IMAGE) $(BENCH_IMAGE)
 
@@ -131,6 +132,10 @@ ONLY := $(if $(filter command%,$(origin SMP) $(origin FW) $(origin IRQ)),\
 test: all | $(DEPS)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) ONLY='$(strip $(ONLY))' APPEND='$(APPEND)' \
 		sh test/check.sh
+
+# Every mutant of test/mutants.py must be killed by the tests (CI runs it).
+mutants: all | $(DEPS)
+	$(PYTHON) test/mutants.py
 
 BENCH_SMP ?= 2,4,8,16
 BENCH_IRQ ?= aclint

@@ -8,9 +8,11 @@
 #      and console input through the UART interrupt
 #   5. the shell over a pty (test/shell_test.py): every command, garbage,
 #      poweroff
-#   6. a short bench run (SMP 2, few iterations): every figure present
+#   6. the quick subset of the mutants (test/mutants.py --quick): the
+#      tests must fail on a kernel that breaks a rule
+#   7. a short bench run (SMP 2, few iterations): every figure present
 #      and positive, so the bench cannot rot; no timing is asserted
-#   7. the test image over the QEMU matrix   (test/matrix.py)
+#   8. the test image over the QEMU matrix   (test/matrix.py)
 # The last line is "N passed, N failed" over all of them; the exit
 # status is non-zero if anything failed. ONLY=SMP=4,FW=jump,IRQ=aia
 # (what make test SMP=4 FW=jump IRQ=aia sets) runs that one configuration
@@ -60,6 +62,11 @@ echo "== shell"
 $PYTHON test/shell_test.py --image "$BUILD/hartstop.elf" > "$BUILD/test/shell.log" 2>&1
 cat "$BUILD/test/shell.log"
 add_counts "$BUILD/test/shell.log"
+
+echo "== mutants (quick subset; make mutants runs them all)"
+$PYTHON test/mutants.py --quick > "$BUILD/test/mutants.log" 2>&1
+cat "$BUILD/test/mutants.log"
+add_counts "$BUILD/test/mutants.log"
 
 echo "== short bench"
 $PYTHON test/bench.py --image "$BUILD/hartstop-bench.elf" --smp 2 --iters 30 --check \
