@@ -151,10 +151,13 @@ static __attribute__((noinline)) void spin_lock_wait(spinlock_t *l, uint32_t tic
 
 static __attribute__((noinline)) void spin_lock_debug(spinlock_t *l, unsigned long caller)
 {
-	if (READ_ONCE(l->holder) == raw_smp_processor_id() && READ_ONCE(panic_cpu) < 0)
+	if (READ_ONCE(panic_cpu) >= 0)
+		return;
+	/* The order first: a recursion is also an order breach, and the
+	 * report says which lock was held. */
+	check_order(l, caller);
+	if (READ_ONCE(l->holder) == raw_smp_processor_id())
 		panic("spinlock recursion on %p (caller %lx)", (void *)l, caller);
-	if (READ_ONCE(panic_cpu) < 0)
-		check_order(l, caller);
 }
 
 void spin_lock(spinlock_t *l)

@@ -70,7 +70,8 @@ MUTANTS: List[Mutant] = [
            "if (__atomic_sub_fetch(&ms->thread_ack, 1, __ATOMIC_ACQ_REL) <= 1)",
            "stop_machine", 4,
            "a state advances only once every participant acked it",
-           "the witnesses: fn runs before a participant turned its interrupts off"),
+           "fn runs before a participant stopped: the witnesses, or a panic (a stopper "
+           "still running the scheduler's locks meets fn)"),
     Mutant("irqs-stay-off", "kernel/stop_machine.c",
            "\tWRITE_ONCE(stopper->ms, NULL);\n\tlocal_irq_restore(flags);\n",
            "\tWRITE_ONCE(stopper->ms, NULL);\n\t(void)flags;\n",
@@ -119,7 +120,8 @@ MUTANTS: List[Mutant] = [
            "\tif (finished) {\n\t\tcomplete_all(&pending->done);\n\t\tp->migration_pending = NULL;",
            "stop_users", 4,
            "a completion's (wait-queue) lock before p->pi_lock and rq->lock",
-           "the lock order check: a wait-queue lock under a runqueue lock"),
+           "'BUG: lock order' (a wait-queue lock under a runqueue lock), then the "
+           "wake-up's spinlock recursion panic on that runqueue lock"),
     Mutant("timer-fn-under-base-lock", "kernel/timer.c",
            "\t\tWRITE_ONCE(b->running, due);\n\t\tspin_unlock(&b->lock);",
            "\t\tWRITE_ONCE(b->running, due);\n\t\tif (due)\n\t\t\tdue->function(due);\n"
