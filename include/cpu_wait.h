@@ -79,7 +79,7 @@ void __smp_cond_wake(const volatile void *ptr);
 static inline void smp_cond_wake(const volatile void *ptr)
 {
 	smp_mb();
-	if (__builtin_expect(__atomic_load_n(&cpu_wait_nr_halted, __ATOMIC_ACQUIRE) != 0, 0))
+	if (__builtin_expect(smp_load_acquire(&cpu_wait_nr_halted) != 0, 0))
 		__smp_cond_wake(ptr);
 }
 
@@ -122,16 +122,15 @@ void cpu_wait_halt_end(unsigned long flags);
 		__typeof__(*__p) VAL;                                                              \
 		struct cpu_wait __w = {0, 0};                                                      \
 		for (;;) {                                                                         \
-			VAL = __atomic_load_n(__p, __ATOMIC_ACQUIRE);                              \
+			VAL = smp_load_acquire(__p);                                               \
 			if (cond_expr)                                                             \
 				break;                                                             \
 			if (!cpu_wait_should_halt(&__w)) {                                         \
 				cpu_relax();                                                       \
 				continue;                                                          \
 			}                                                                          \
-			cpu_wait_halt_unless(                                                      \
-				&__w, __p,                                                         \
-				(VAL = __atomic_load_n(__p, __ATOMIC_ACQUIRE), (cond_expr)));      \
+			cpu_wait_halt_unless(&__w, __p,                                            \
+					     (VAL = smp_load_acquire(__p), (cond_expr)));          \
 		}                                                                                  \
 		VAL;                                                                               \
 	})

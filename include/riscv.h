@@ -122,6 +122,27 @@ static inline void cpu_relax(void)
 #define smp_mb()  mb()
 #define smp_rmb() __asm__ volatile("fence r, r" ::: "memory")
 #define smp_wmb() __asm__ volatile("fence w, w" ::: "memory")
+/*
+ * Acquire loads and release stores, mapped as the RVWMO memory model's
+ * appendix and Linux riscv do: a load then `fence r,rw`; `fence rw,w`
+ * then a store. GCC 12 maps __atomic_load_n(ACQUIRE) to a load and a
+ * full `fence rw,rw` and __atomic_store_n(RELEASE) to a fence and an
+ * amoswap: stronger than needed, and under QEMU's TCG on an x86 host the
+ * full fence is an mfence and the AMO a helper call, on every lock and
+ * unlock. Naturally aligned scalars only (one load or store).
+ */
+#define smp_load_acquire(p)                                                                        \
+	({                                                                                         \
+		__typeof__(*(p)) ___v = *(const volatile __typeof__(*(p)) *)(p);                   \
+		__asm__ volatile("fence r, rw" ::: "memory");                                      \
+		___v;                                                                              \
+	})
+#define smp_store_release(p, v)                                                                    \
+	do {                                                                                       \
+		__asm__ volatile("fence rw, w" ::: "memory");                                      \
+		*(volatile __typeof__(*(p)) *)(p) = (v);                                           \
+	} while (0)
+
 /* Order MMIO writes after prior memory writes (e.g. an IPI doorbell). */
 #define io_wmb() __asm__ volatile("fence w, o" ::: "memory")
 

@@ -183,7 +183,7 @@ static int bcast_fn(void *arg)
 		__atomic_store_n(&bcast_acks, 0, __ATOMIC_RELAXED);
 		uint64_t t0 = get_cycles();
 		send_ipi_mask(&bcast_mask, IPI_TEST);
-		while (__atomic_load_n(&bcast_acks, __ATOMIC_ACQUIRE) < others)
+		while (smp_load_acquire(&bcast_acks) < others)
 			cpu_relax();
 		if (i >= 0)
 			samples[n++] = get_cycles() - t0;

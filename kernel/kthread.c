@@ -27,7 +27,7 @@ static struct kthread *to_kthread(struct task_struct *p)
 
 static bool test_flag(struct kthread *k, int bit)
 {
-	return (__atomic_load_n(&k->flags, __ATOMIC_ACQUIRE) >> bit) & 1;
+	return (smp_load_acquire(&k->flags) >> bit) & 1;
 }
 
 static void set_flag(struct kthread *k, int bit)

@@ -59,12 +59,12 @@ void mutex_unlock(struct mutex *m)
 		return;
 	unsigned long flags = spin_lock_irqsave(&m->wait_lock);
 	if (list_empty(&m->waiters)) {
-		__atomic_store_n(&m->owner, NULL, __ATOMIC_RELEASE);
+		smp_store_release(&m->owner, NULL);
 	} else {
 		/* Hand over directly: the first waiter owns it from now on. */
 		struct mutex_waiter *w = list_first_entry(&m->waiters, struct mutex_waiter, list);
 		list_del_init(&w->list);
-		__atomic_store_n(&m->owner, w->task, __ATOMIC_RELEASE);
+		smp_store_release(&m->owner, w->task);
 		WRITE_ONCE(w->granted, true);
 		wake_up_process(w->task);
 	}

@@ -143,7 +143,7 @@ void smp_boot_secondaries(void)
 	for (int cpu = 1; cpu < nr_cpu_ids; cpu++) {
 		struct boot_record *rec = &hart_boot_records[cpu];
 		cpu_boot_state[cpu] = CPU_BOOT_STARTING;
-		__atomic_store_n(&rec->ready, 1, __ATOMIC_RELEASE);
+		smp_store_release(&rec->ready, 1);
 		int rc = sbi_hart_start(rec->hartid, (uintptr_t)secondary_entry, (uintptr_t)rec);
 		if (rc) {
 			pr_warn("smp: hart %lu (cpu%d): HSM hart_start failed: %d", rec->hartid,
@@ -158,8 +158,7 @@ void smp_boot_secondaries(void)
 		 * tick, which bounds the wait for one that never comes). */
 		struct cpu_wait w = {0, 0};
 		while (!cpu_online(cpu) &&
-		       __atomic_load_n(&cpu_boot_state[cpu], __ATOMIC_ACQUIRE) !=
-			       CPU_BOOT_REFUSED &&
+		       smp_load_acquire(&cpu_boot_state[cpu]) != CPU_BOOT_REFUSED &&
 		       get_cycles() - start < timeout) {
 			if (cpu_wait_should_halt(&w))
 				cpu_wait_halt_unless(&w, &cpu_boot_state[cpu], cpu_online(cpu));

@@ -28,7 +28,7 @@ DEFINE_PER_CPU(struct call_single_data, csd_data[NR_CPUS]);
 /* Release csd to its owner and kick it if it halted waiting for that. */
 static void csd_unlock(struct call_single_data *csd)
 {
-	__atomic_store_n(&csd->flags, 0, __ATOMIC_RELEASE);
+	smp_store_release(&csd->flags, 0);
 	smp_cond_wake(&csd->flags);
 }
 

@@ -113,7 +113,7 @@ static void held_pop(const spinlock_t *l)
 static bool served(spinlock_t *l, uint32_t ticket)
 {
 	/* Acquire: pairs with the release of the unlock that served us. */
-	return __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == ticket;
+	return smp_load_acquire(&l->owner) == ticket;
 }
 
 /*
@@ -166,7 +166,7 @@ void spin_lock(spinlock_t *l)
 	if (lock_debug)
 		spin_lock_debug(l, _RET_IP_);
 	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	if (unlikely(__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket))
+	if (unlikely(smp_load_acquire(&l->owner) != ticket))
 		spin_lock_wait(l, ticket);
 	l->holder = smp_processor_id();
 	if (lock_debug)
@@ -179,7 +179,7 @@ bool spin_trylock(spinlock_t *l)
 	/* Acquire on this load: it reads the owner value that the last
 	 * unlock released, and the critical section must see everything
 	 * that unlock published. The CAS below only claims the ticket. */
-	uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+	uint32_t owner = smp_load_acquire(&l->owner);
 	uint32_t expect = owner;
 	if (__atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED)) {
@@ -202,7 +202,7 @@ static inline void __spin_release(spinlock_t *l)
 	if (lock_debug)
 		held_pop(l);
 	l->holder = -1;
-	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+	smp_store_release(&l->owner, l->owner + 1);
 	smp_cond_wake(&l->owner);
 }
 

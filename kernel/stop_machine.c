@@ -153,7 +153,7 @@ static bool stop_call_would_deadlock(const char *api, unsigned long caller)
 
 static bool stoppers_ready(void)
 {
-	return __atomic_load_n(&stop_machine_initialized, __ATOMIC_ACQUIRE);
+	return smp_load_acquire(&stop_machine_initialized);
 }
 
 /* 0, -EINVAL for a bad cpu, -ENOENT for one with no stopper (offline, or
@@ -200,7 +200,7 @@ bool stop_one_cpu_nowait(int cpu, cpu_stop_fn_t fn, void *arg, struct cpu_stop_w
 	work_buf->done = NULL;
 	work_buf->caller = _RET_IP_;
 	if (!cpu_stop_queue_work(cpu, work_buf)) {
-		__atomic_store_n(&work_buf->queued, 0, __ATOMIC_RELEASE);
+		smp_store_release(&work_buf->queued, 0);
 		return false;
 	}
 	return true;
@@ -230,7 +230,7 @@ static void set_state(struct multi_stop_data *ms, enum multi_stop_state newstate
 	cpumask_clear(&ms->acked);
 	ms->state_start = get_cycles();
 	smp_wmb();
-	__atomic_store_n(&ms->state, newstate, __ATOMIC_RELEASE);
+	smp_store_release(&ms->state, newstate);
 	smp_cond_wake(&ms->state); /* participants halted waiting for it */
 }
 
@@ -307,7 +307,7 @@ static int multi_cpu_stop(void *data)
 	stopper->stats.rendezvous++;
 	WRITE_ONCE(stopper->ms, ms);
 	do {
-		enum multi_stop_state newstate = __atomic_load_n(&ms->state, __ATOMIC_ACQUIRE);
+		enum multi_stop_state newstate = smp_load_acquire(&ms->state);
 		if (newstate != curstate) {
 			w = (struct cpu_wait){0, 0}; /* a fresh spin budget per state */
 			uint64_t now = get_cycles();
@@ -323,7 +323,7 @@ static int multi_cpu_stop(void *data)
 				 * any fn runs (RUN needs every ack). */
 				stopper->witness.irqs_off = irqs_disabled();
 				stopper->witness.preempt_count = preempt_count();
-				__atomic_store_n(&stopper->witness_ms, ms, __ATOMIC_RELEASE);
+				smp_store_release(&stopper->witness_ms, ms);
 				break;
 			case MULTI_STOP_RUN:
 				if (is_active)
@@ -341,9 +341,8 @@ static int multi_cpu_stop(void *data)
 			stop_watchdog_check(ms, curstate);
 			stop_hang_check(ms, curstate);
 			if (cpu_wait_should_halt(&w))
-				cpu_wait_halt_unless(
-					&w, &ms->state,
-					__atomic_load_n(&ms->state, __ATOMIC_ACQUIRE) != curstate);
+				cpu_wait_halt_unless(&w, &ms->state,
+						     smp_load_acquire(&ms->state) != curstate);
 			else
 				cpu_relax();
 		}
@@ -361,7 +360,7 @@ bool stop_machine_witness(int cpu, struct stop_witness *w)
 	if (!ms || cpu < 0 || cpu >= NR_CPUS || !cpu_online(cpu))
 		return false;
 	struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
-	if (__atomic_load_n(&s->witness_ms, __ATOMIC_ACQUIRE) != ms)
+	if (smp_load_acquire(&s->witness_ms) != ms)
 		return false;
 	*w = s->witness;
 	return true;
@@ -455,7 +454,7 @@ static bool queue_stop_cpus_work(const cpumask_t *mask, cpu_stop_fn_t fn, void *
 			udelay(queue_delay_us);
 	}
 	barrier();
-	__atomic_store_n(&stop_cpus_in_progress, 0, __ATOMIC_RELEASE);
+	smp_store_release(&stop_cpus_in_progress, 0);
 	smp_cond_wake(&stop_cpus_in_progress);
 	preempt_enable();
 	return queued;
@@ -583,10 +582,10 @@ static void cpu_stopper_run(struct cpu_stopper *stopper, struct cpu_stop_work *w
 	stopper->caller = work->caller;
 	stopper->reported = false;
 	stopper->started = get_cycles();
-	__atomic_store_n(&stopper->fn, fn, __ATOMIC_RELEASE);
+	smp_store_release(&stopper->fn, fn);
 	current->in_stop_fn = true;
 	/* The buffer is the owner's again once fn starts (nowait users). */
-	__atomic_store_n(&work->queued, 0, __ATOMIC_RELEASE);
+	smp_store_release(&work->queued, 0);
 	int ret = fn(arg);
 	current->in_stop_fn = false;
 	stopper->stats.works++;
@@ -640,7 +639,7 @@ static int cpu_stopper_thread(void *data)
 static void stop_tick_check(bool stray)
 {
 	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
-	cpu_stop_fn_t fn = __atomic_load_n(&stopper->fn, __ATOMIC_ACQUIRE);
+	cpu_stop_fn_t fn = smp_load_acquire(&stopper->fn);
 	if (stray) /* the tick saw a task off its mask with no move pending */
 		__atomic_fetch_add(&affinity_violations, 1, __ATOMIC_RELAXED);
 	if (!fn || stopper->reported || fn == multi_cpu_stop)
@@ -665,7 +664,7 @@ void print_stop_info(void)
 	int cpu;
 	for_each_online_cpu(cpu) {
 		struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
-		cpu_stop_fn_t fn = __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE);
+		cpu_stop_fn_t fn = smp_load_acquire(&s->fn);
 		if (fn)
 			console_printf(
 				"  cpu%d: stopper running fn %p (caller 0x%lx) for %lu ms, state "
@@ -815,7 +814,7 @@ static int migrate_running_task(struct rq *rq, struct task_struct *p, unsigned l
 	pending->refs--;
 	spin_unlock_irqrestore(&p->pi_lock, flags);
 	if (owner) /* others may still read our stack frame */
-		while (__atomic_load_n(&my.refs, __ATOMIC_ACQUIRE) > 0)
+		while (smp_load_acquire(&my.refs) > 0)
 			msleep(1);
 	return 0;
 }
@@ -887,5 +886,5 @@ void cpu_stop_init(void)
 	active_balance_hook = active_balance;
 	stop_tick_hook = stop_tick_check;
 	panic_register_notifier(print_stop_info);
-	__atomic_store_n(&stop_machine_initialized, true, __ATOMIC_RELEASE);
+	smp_store_release(&stop_machine_initialized, true);
 }

@@ -98,7 +98,7 @@ void run_local_timers(void)
 		if (!due)
 			return;
 		due->function(due);
-		__atomic_store_n(&b->running, NULL, __ATOMIC_RELEASE);
+		smp_store_release(&b->running, NULL);
 		smp_cond_wake(&b->running); /* del_timer_sync() waiters */
 	}
 }

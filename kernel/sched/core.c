@@ -120,7 +120,7 @@ void activate_task(struct rq *rq, struct task_struct *p, int flags)
 {
 	p->sched_class->enqueue_task(rq, p, flags);
 	bool was_migrating = p->on_rq == TASK_ON_RQ_MIGRATING;
-	__atomic_store_n(&p->on_rq, TASK_ON_RQ_QUEUED, __ATOMIC_RELEASE);
+	smp_store_release(&p->on_rq, TASK_ON_RQ_QUEUED);
 	if (was_migrating)
 		smp_cond_wake(&p->on_rq); /* __task_rq_lock() waiters */
 }
@@ -311,7 +311,7 @@ static void finish_task_switch(struct task_struct *prev)
 	struct rq *rq = this_rq();
 	long prev_state = READ_ONCE(prev->state);
 	/* From here on prev may run elsewhere: its context is saved. */
-	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	smp_store_release(&prev->on_cpu, 0);
 	smp_cond_wake(&prev->on_cpu); /* a waker waiting in try_to_wake_up() */
 	spin_unlock(&rq->lock);
 	local_irq_enable();

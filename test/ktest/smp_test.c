@@ -168,7 +168,7 @@ static void mark_call(void *arg)
 /* The two roles step through phases; each waits (halting) for the next. */
 static void coalesce_set(int phase)
 {
-	__atomic_store_n(&coalesce_phase, phase, __ATOMIC_RELEASE);
+	smp_store_release(&coalesce_phase, phase);
 	smp_cond_wake(&coalesce_phase);
 }
 
@@ -256,7 +256,7 @@ static void smp_backtrace_names_silent_harts(struct ktest *t)
 	while (!READ_ONCE(bt_holding))
 		msleep(1);
 	trigger_all_cpu_backtrace(300, &silent);
-	__atomic_store_n(&bt_release, 1, __ATOMIC_RELEASE);
+	smp_store_release(&bt_release, 1);
 	smp_cond_wake(&bt_release);
 	kthread_reap(h);
 	unpin_self();

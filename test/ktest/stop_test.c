@@ -175,7 +175,7 @@ static int hold_fn(void *arg)
 
 static void release_hold(void)
 {
-	__atomic_store_n(&hold, 1, __ATOMIC_RELEASE);
+	smp_store_release(&hold, 1);
 	smp_cond_wake(&hold);
 }
 

@@ -74,7 +74,7 @@ static int holding, sleeper_done, sleeper_saw_hold;
 
 static void set_and_kick(int *flag, int v)
 {
-	__atomic_store_n(flag, v, __ATOMIC_RELEASE);
+	smp_store_release(flag, v);
 	smp_cond_wake(flag);
 }
 
@@ -86,10 +86,9 @@ static int hold_irqs_off(void *arg)
 	uint64_t end = get_cycles() + (uint64_t)timebase_hz / 2; /* 500 ms */
 	struct cpu_wait w = {0, 0};
 	set_and_kick(&holding, 1);
-	while (get_cycles() < end && !__atomic_load_n(&sleeper_done, __ATOMIC_ACQUIRE)) {
+	while (get_cycles() < end && !smp_load_acquire(&sleeper_done)) {
 		if (cpu_wait_should_halt(&w))
-			cpu_wait_halt_unless(&w, &sleeper_done,
-					     __atomic_load_n(&sleeper_done, __ATOMIC_ACQUIRE));
+			cpu_wait_halt_unless(&w, &sleeper_done, smp_load_acquire(&sleeper_done));
 		else
 			cpu_relax();
 	}
