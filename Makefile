@@ -30,13 +30,17 @@ CFLAGS := $(ARCHFLAGS) -std=gnu11 -O2 -g -ffreestanding -fno-omit-frame-pointer 
 	--specs=picolibc.specs -iquote include -iquote . -MMD -MP
 ASFLAGS := $(ARCHFLAGS) -iquote include -MMD -MP
 # Integer-only printf/scanf from picolibc: the kernel keeps floating point off.
-LDFLAGS := $(ARCHFLAGS) --specs=picolibc.specs -nostartfiles -T platform/kernel.ld \
+LDFLAGS := $(ARCHFLAGS) --specs=picolibc.specs -nostartfiles -T platform/riscv/kernel.ld \
 	-Wl,--defsym=vfprintf=__i_vfprintf -Wl,--defsym=vfscanf=__i_vfscanf \
 	-Wl,--gc-sections -Wl,--no-warn-rwx-segments
 LDLIBS := -lc -lgcc
 
-KERNEL_SRCS := $(wildcard sbi/*.c platform/*.c platform/*.S kernel/*.c kernel/sched/*.c)
-KERNEL_SRCS := $(filter-out kernel/image_%.c,$(KERNEL_SRCS))
+# sbi/ the SBI client; platform/riscv/ the CPU (entry, traps, context switch,
+# timer CSRs); platform/virt/ QEMU virt's devices; kernel/lib/ portable
+# libraries (host-tested); kernel/apps/ the shell, the bench and the images.
+KERNEL_SRCS := $(wildcard sbi/*.c platform/riscv/*.c platform/riscv/*.S platform/virt/*.c \
+	kernel/*.c kernel/lib/*.c kernel/sched/*.c kernel/apps/*.c)
+KERNEL_SRCS := $(filter-out kernel/apps/image_%.c,$(KERNEL_SRCS))
 TEST_SRCS := test/ktest.c $(wildcard test/ktest/*.c)
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
 KERNEL_OBJS := $(call obj,$(KERNEL_SRCS))
@@ -89,15 +93,15 @@ $(BUILD)/obj/%.o: %.S | $(DEPS)
 	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
 
 # The default image carries the suites too: the shell's `selftest` runs them.
-$(IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/image_default.c) platform/kernel.ld
+$(IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_default.c) platform/riscv/kernel.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
-$(TEST_IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/image_test.c) platform/kernel.ld
+$(TEST_IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_test.c) platform/riscv/kernel.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
-$(BENCH_IMAGE): $(KERNEL_OBJS) $(call obj,kernel/image_bench.c) platform/kernel.ld
+$(BENCH_IMAGE): $(KERNEL_OBJS) $(call obj,kernel/apps/image_bench.c) platform/riscv/kernel.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
@@ -114,8 +118,8 @@ qemu-gdb: $(IMAGE)
 	$(shell $(PYTHON) test/qemu.py --print-cmd --image $(IMAGE) $(QEMU_ARGS)) \
 		-S -gdb tcp::$(GDBPORT)
 
-C_SOURCES = $(wildcard include/*.h sbi/*.c platform/*.c kernel/*.c test/*.c test/ktest/*.c \
-	test/host/*.c)
+C_SOURCES = $(wildcard include/*.h sbi/*.c platform/riscv/*.c platform/virt/*.c kernel/*.c \
+	kernel/lib/*.c kernel/sched/*.c kernel/apps/*.c test/*.c test/ktest/*.c test/host/*.c)
 
 lint: | $(DEPS)
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "lint: clang-format clean"

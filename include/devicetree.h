@@ -6,7 +6,7 @@
  * checked against the header's totalsize) and fills one struct dt_info.
  * Nothing else in the kernel reads the blob; everything reads dt_info.
  *
- * This file and platform/fdt.c, platform/devicetree.c are pure C with no
+ * This file and kernel/lib/fdt.c, kernel/lib/devicetree.c are pure C with no
  * kernel dependencies, so the host tests build them with the host gcc
  * and sanitizers (test/host/).
  */

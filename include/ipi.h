@@ -52,7 +52,7 @@ unsigned long ipi_count_received(int cpu, enum ipi_reason reason);
 unsigned long ipi_count_sent(int cpu);
 unsigned long ipi_count_irqs(int cpu); /* hardware interrupts taken */
 
-/* Hardware delivery (platform/ipi_hw.c): raise the doorbell of each cpu. */
+/* Hardware delivery (platform/virt/ipi_hw.c): raise the doorbell of each cpu. */
 void ipi_hw_send_mask(const cpumask_t *mask);
 void ipi_hw_init(enum ipi_path direct, enum ipi_path path);
 int ipi_hw_set_path(enum ipi_path path); /* SBI or the direct path; bench */

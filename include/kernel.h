@@ -98,7 +98,7 @@ void hang_panic_init(void); /* boot hart, once the timebase is known */
 		__c;                                                                               \
 	})
 
-/* Numbers without errno (kernel/kstrtox.c explains why not strtol). */
+/* Numbers without errno (kernel/lib/kstrtox.c explains why not strtol). */
 unsigned long simple_strtoul(const char *s, char **endp, unsigned int base);
 int kstrtoul(const char *s, unsigned int base, unsigned long *res); /* whole string */
 int kstrtol(const char *s, unsigned int base, long *res);	    /* whole string */

@@ -66,7 +66,7 @@ struct sched_rt_entity { /* rt class */
 	unsigned int time_slice; /* ticks left (SCHED_RR) */
 };
 
-/* Callee-saved state of a switched-out task (platform/switch.S). */
+/* Callee-saved state of a switched-out task (platform/riscv/switch.S). */
 struct context {
 	unsigned long ra, sp, s[12];
 };

@@ -3,7 +3,7 @@
  *
  * Build (done by "make fuzz"):
  *   clang -fsanitize=fuzzer,address,undefined -I include test/host/fuzz_dt.c \
- *         platform/fdt.c platform/devicetree.c
+ *         kernel/lib/fdt.c kernel/lib/devicetree.c
  * libFuzzer hands us an exact-size heap buffer, so ASan catches any read
  * past @size. Beyond memory safety, the dt_parse() contract is asserted:
  * 0, or -EINVAL/-E2BIG with a non-empty reason.

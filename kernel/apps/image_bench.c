@@ -1,6 +1,6 @@
 /*
  * image_bench.c - the bench image (build/hartstop-bench.elf): run the
- * benchmarks (kernel/bench.c) once at boot, bench_iters=N samples each
+ * benchmarks (kernel/apps/bench.c) once at boot, bench_iters=N samples each
  * (default 1000), and power QEMU off.
  */
 #include "kernel.h"
