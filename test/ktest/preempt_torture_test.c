@@ -37,8 +37,11 @@ static const char *const op_names[NR_OPS] = {"preempt_disable", "spin_lock", "sp
 static struct {
 	spinlock_t lock[TORTURE_LOCKS];
 	struct task_struct *holder[TORTURE_LOCKS]; /* set by whoever holds lock[i] */
-	struct mutex mutex;
-	unsigned long mutex_count;
+	/* As many mutexes as spinlocks: contended now and then, but not a
+	 * convoy that keeps every worker asleep (then the storm would rarely
+	 * find one running). */
+	struct mutex mutex[TORTURE_LOCKS];
+	unsigned long mutex_count[TORTURE_LOCKS];
 	struct completion never; /* never completed: OP_SLEEP times out on it */
 	volatile int stop;
 	int broken[NR_OPS];
@@ -111,17 +114,19 @@ static void op_spin(struct tworker *w, bool irqsave)
 
 static void op_mutex(struct tworker *w)
 {
-	mutex_lock(&tt.mutex);
-	TCHECK(OP_MUTEX, "the mutex's owner (not us)", (uintptr_t)READ_ONCE(tt.mutex.owner),
+	int k = (int)(ktest_rand(&w->rng) % TORTURE_LOCKS);
+	struct mutex *m = &tt.mutex[k];
+	mutex_lock(m);
+	TCHECK(OP_MUTEX, "the mutex's owner (not us)", (uintptr_t)READ_ONCE(m->owner),
 	       (uintptr_t)w->task);
-	unsigned long c = tt.mutex_count;
+	unsigned long c = tt.mutex_count[k];
 	dwell(&w->rng);
-	tt.mutex_count = c + 1;
+	tt.mutex_count[k] = c + 1;
 	if (ktest_rand(&w->rng) % 8 == 0)
 		yield(); /* sleep-free switch with the mutex held */
-	TCHECK(OP_MUTEX, "the mutex's owner after a dwell", (uintptr_t)READ_ONCE(tt.mutex.owner),
+	TCHECK(OP_MUTEX, "the mutex's owner after a dwell", (uintptr_t)READ_ONCE(m->owner),
 	       (uintptr_t)w->task);
-	mutex_unlock(&tt.mutex);
+	mutex_unlock(m);
 }
 
 static void op_sleep(struct tworker *w)
@@ -231,7 +236,13 @@ static void torture_storm(void *arg)
 	sched_setscheduler(current, SCHED_FIFO, 10);
 	while (get_cycles() - start < 3 * hz ||
 	       (READ_ONCE(storm_changes) < 40 && get_cycles() - start < 20 * hz)) {
-		struct tworker *w = running_elsewhere(&rng);
+		/* Look for a while, not once: a storm thread wakes on a tick,
+		 * which is also when workers asleep in OP_SLEEP wake up, so
+		 * right then they are queued but not running yet. */
+		struct tworker *w = NULL;
+		for (uint64_t look = get_cycles(); !w && get_cycles() - look < hz / 500;)
+			if (!(w = running_elsewhere(&rng)))
+				cpu_relax();
 		if (!w) {
 			/* Nobody runs elsewhere: the other storm threads are
 			 * probably running too. A random sleep keeps them from
@@ -263,9 +274,10 @@ static void preempt_torture_migrating_workers(struct ktest *t)
 		ktest_skip(t, "needs two harts to migrate between");
 	unsigned long pages = nr_free_pages();
 	memset(&tt, 0, sizeof(tt));
-	for (int i = 0; i < TORTURE_LOCKS; i++)
+	for (int i = 0; i < TORTURE_LOCKS; i++) {
 		spin_lock_init(&tt.lock[i]);
-	mutex_init(&tt.mutex);
+		mutex_init(&tt.mutex[i]);
+	}
 	init_completion(&tt.never);
 	nworkers = min(2 * n, 16);
 	storm_changes = 0;
@@ -307,7 +319,10 @@ static void preempt_torture_migrating_workers(struct ktest *t)
 	for (int op = 0; op < NR_OPS; op++)
 		EXPECT_GT(t, tt.ops[op], 0);
 	EXPECT_GE(t, storm_changes, 10);
-	EXPECT_EQ(t, tt.mutex_count, (unsigned long)tt.ops[OP_MUTEX]);
+	unsigned long mutex_total = 0;
+	for (int i = 0; i < TORTURE_LOCKS; i++)
+		mutex_total += tt.mutex_count[i];
+	EXPECT_EQ(t, mutex_total, (unsigned long)tt.ops[OP_MUTEX]);
 	EXPECT_EQ(t, nr_free_pages(), pages);
 }
 
