@@ -124,7 +124,7 @@ C_SOURCES = $(wildcard include/*.h sbi/*.c platform/riscv/*.c platform/virt/*.c 
 lint: | $(DEPS)
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "lint: clang-format clean"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --suppress=missingIncludeSystem --std=c11 -iquote include \
+		--inline-suppr --suppress=missingIncludeSystem --std=c11 -iquote include -I . \
 		-I include -D__riscv -DNR_CPUS=128 $(filter %.c,$(C_SOURCES)) \
 		&& echo "lint: cppcheck clean"
 

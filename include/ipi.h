@@ -65,9 +65,7 @@ void ipi_hw_clear(void);
 bool ipi_hw_take(void);
 void ipi_hw_raise_self(void); /* ring this hart's own doorbell again */
 
-/* Set by the scheduler: what IPI_RESCHEDULE does. */
-extern void (*scheduler_ipi_hook)(void);
-/* Set by smp_call.c: what IPI_CALL_FUNCTION does. */
+/* smp_call.c: what IPI_CALL_FUNCTION does. */
 void generic_smp_call_function_interrupt(void);
 
 #endif

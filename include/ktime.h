@@ -18,6 +18,15 @@ DECLARE_PER_CPU(unsigned long, tick_count);
 
 uint64_t ktime_get_ns(void);
 uint64_t ticks_to_ns(uint64_t ticks);
+/* For printing: microseconds and milliseconds, as unsigned long. */
+static inline unsigned long ticks_to_us(uint64_t ticks)
+{
+	return (unsigned long)(ticks_to_ns(ticks) / 1000);
+}
+static inline unsigned long ticks_to_ms(uint64_t ticks)
+{
+	return (unsigned long)(ticks_to_ns(ticks) / 1000000);
+}
 uint64_t ns_to_ticks(uint64_t ns);
 void udelay(unsigned long us); /* busy wait; any context */
 

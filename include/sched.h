@@ -123,6 +123,7 @@ static inline int task_cpu(const struct task_struct *p)
 	return READ_ONCE(p->thread_info.cpu);
 }
 
+extern bool scheduler_running;				/* sched_init() has run */
 void sched_init(void);					/* boot hart, before secondaries start */
 struct task_struct *cpu_idle_task(int cpu);		/* swapper/N, the hart's boot context */
 __attribute__((noreturn)) void cpu_startup_entry(void); /* the idle loop */
@@ -131,6 +132,9 @@ void schedule(void); /* may sleep: set_current_state() first */
 int wake_up_process(struct task_struct *p);
 int wake_up_state(struct task_struct *p, unsigned int state);
 void yield(void);
+void scheduler_tick(void);	 /* the timer interrupt, every hart */
+void preempt_schedule_irq(void); /* trap exit, if the interrupt hit with interrupts on */
+unsigned long sched_affinity_violations(void); /* ticks that saw a task off its mask */
 #define set_current_state(s)   __atomic_store_n(&current->state, (s), __ATOMIC_SEQ_CST)
 #define __set_current_state(s) WRITE_ONCE(current->state, (s))
 
@@ -143,6 +147,7 @@ void sched_show(void); /* every hart's runqueue, by class */
 void sched_show_task(const struct task_struct *p);
 void sched_show_blocked(void); /* sleepers and where they wait (hang reports) */
 
+void task_list_add(struct task_struct *p);     /* a pid, and onto the task list */
 struct task_struct *find_task_by_pid(int pid); /* takes a reference */
 void get_task_struct(struct task_struct *p);
 void put_task_struct(struct task_struct *p);
@@ -154,6 +159,7 @@ struct rq_stats {
 	struct task_struct *curr;
 	unsigned long nr_switches;
 	unsigned long active_pushed; /* tasks its stopper pushed away (active balancing) */
+	unsigned long stopper_moved; /* running tasks its stopper moved (affinity changes) */
 };
 void sched_rq_stats(int cpu, struct rq_stats *st);
 

@@ -90,16 +90,18 @@ bool stop_machine_witness(int cpu, struct stop_witness *w);
 /* Diagnostics. */
 extern uint64_t stop_watchdog_ticks; /* stall limit, default 1 s of timebase */
 void print_stop_info(void);	     /* what every stopper is running now */
-void stop_stats(void);		     /* per-hart counters */
 struct stop_stats {
 	unsigned long works;		     /* stop works run */
 	uint64_t fn_ticks;		     /* time inside stop fns */
 	unsigned long rendezvous;	     /* multi-stop participations */
 	unsigned long stalls;		     /* watchdog reports */
-	unsigned long migrations;	     /* tasks migration_cpu_stop moved off this hart */
+	unsigned long migrations;	     /* running tasks migration_cpu_stop moved away */
 	uint64_t state_ticks[MULTI_STOP_NR]; /* time spent in each state, summed */
 };
 void stop_get_stats(int cpu, struct stop_stats *st);
-unsigned long stop_affinity_violations(void); /* ticks that saw a task off its mask */
+/* The counters of every online hart as a table; with before (indexed by
+ * cpu, from stop_get_stats()), what changed since. */
+void stop_stats_print(const struct stop_stats *before);
+void cpu_stop_tick(void); /* scheduler_tick(): the stall watchdog */
 
 #endif

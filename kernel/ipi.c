@@ -25,7 +25,6 @@ DEFINE_PER_CPU(unsigned long, ipi_received[NR_IPI]);
 DEFINE_PER_CPU(unsigned long, ipi_sent);
 DEFINE_PER_CPU(unsigned long, ipi_irqs);
 static enum ipi_path path = IPI_PATH_SBI;
-void (*scheduler_ipi_hook)(void);
 void (*ipi_test_hook)(void);
 
 static const char *const path_names[] = {
@@ -215,8 +214,8 @@ void ipi_interrupt(void)
 		this_cpu(ipi_received[r])++;
 		switch (r) {
 		case IPI_RESCHEDULE:
-			if (scheduler_ipi_hook)
-				scheduler_ipi_hook();
+			/* need_resched is set already: the way out of this
+			 * interrupt (or the idle loop it woke) reschedules. */
 			break;
 		case IPI_CALL_FUNCTION:
 			generic_smp_call_function_interrupt();

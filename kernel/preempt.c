@@ -1,27 +1,19 @@
 /*
- * preempt.c - the preemption hook, might_sleep() and the preemption
- * debug check of smp_processor_id() / this_cpu_*() (Linux's
- * DEBUG_PREEMPT).
+ * preempt.c - might_sleep() and the preemption debug check of
+ * smp_processor_id() / this_cpu_*() (Linux's DEBUG_PREEMPT).
+ * preempt_schedule() itself is the scheduler's (sched/core.c).
  */
 #include "kernel.h"
 #include "preempt.h"
 #include "riscv.h"
 #include "sched.h"
 
-/* Installed by the scheduler once it runs; until then nothing preempts. */
-void (*preempt_schedule_hook)(void);
 /*
  * The checks of percpu.h: on from the first instruction in every image;
  * the bench image turns them off so that it measures what a production
  * kernel runs. A plain flag: one load and a branch per call when off.
  */
 bool preempt_debug = true;
-
-void preempt_schedule(void)
-{
-	if (preempt_schedule_hook && !irqs_disabled())
-		preempt_schedule_hook();
-}
 
 void __might_sleep(const char *file, int line)
 {
@@ -76,7 +68,7 @@ int check_preemption_disabled(const char *what)
 	int cpu = raw_smp_processor_id();
 	if (likely(preempt_count() != 0 || irqs_disabled()))
 		return cpu;
-	if (p->nr_cpus_allowed == 1 || !preempt_schedule_hook || READ_ONCE(panic_cpu) >= 0)
+	if (p->nr_cpus_allowed == 1 || !scheduler_running || READ_ONCE(panic_cpu) >= 0)
 		return cpu;
 	unsigned long site = _RET_IP_;
 	if (!first_report(site))

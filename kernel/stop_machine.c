@@ -29,7 +29,6 @@
 #include "smp.h"
 #include "timer.h"
 #include "stop_machine.h"
-#include "kernel/sched/internal.h"
 
 struct cpu_stop_done {
 	int nr_todo; /* works still to run; the last one completes */
@@ -72,7 +71,6 @@ static bool stop_machine_initialized;
  * the window the stop_cpus_in_progress rule closes (test/mutants.py). */
 static unsigned long queue_delay_us;
 uint64_t stop_watchdog_ticks;
-static unsigned long affinity_violations;
 
 static void cpu_stop_init_done(struct cpu_stop_done *done, int nr_todo)
 {
@@ -635,13 +633,12 @@ static int cpu_stopper_thread(void *data)
 	return 0;
 }
 
-/* From each hart's tick: name a stop work that runs too long. */
-static void stop_tick_check(bool stray)
+/* From each hart's tick (scheduler_tick()): name a stop work that runs
+ * too long. Interrupt context. */
+void cpu_stop_tick(void)
 {
 	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
 	cpu_stop_fn_t fn = smp_load_acquire(&stopper->fn);
-	if (stray) /* the tick saw a task off its mask with no move pending */
-		__atomic_fetch_add(&affinity_violations, 1, __ATOMIC_RELAXED);
 	if (!fn || stopper->reported || fn == multi_cpu_stop)
 		return;
 	uint64_t ran = get_cycles() - stopper->started;
@@ -652,11 +649,6 @@ static void stop_tick_check(bool stray)
 	pr_warn("cpu_stop: cpu%d has been running fn %p (caller 0x%lx) for %lu ms",
 		smp_processor_id(), (void *)fn, stopper->caller,
 		(unsigned long)(ticks_to_ns(ran) / 1000000));
-}
-
-unsigned long stop_affinity_violations(void)
-{
-	return __atomic_load_n(&affinity_violations, __ATOMIC_RELAXED);
 }
 
 void print_stop_info(void)
@@ -677,191 +669,38 @@ void print_stop_info(void)
 
 void stop_get_stats(int cpu, struct stop_stats *st)
 {
+	struct rq_stats rs;
 	*st = per_cpu(cpu_stopper, cpu).stats;
+	sched_rq_stats(cpu, &rs);
+	st->migrations = rs.stopper_moved; /* counted by migration_cpu_stop() */
 }
 
-void stop_stats(void)
+void stop_stats_print(const struct stop_stats *before)
 {
+	static const struct stop_stats zero;
 	int cpu;
 	console_printf("  cpu   works   fn_us  rendezvous stalls  moved  prepare_us disable_us  "
 		       "run_us  exit_us\n");
 	for_each_online_cpu(cpu) {
 		struct stop_stats st;
+		const struct stop_stats *b = before ? &before[cpu] : &zero;
 		stop_get_stats(cpu, &st);
-		console_printf(
-			"  %3d %7lu %7lu %11lu %6lu %6lu %11lu %10lu %7lu %8lu\n", cpu, st.works,
-			(unsigned long)(ticks_to_ns(st.fn_ticks) / 1000), st.rendezvous, st.stalls,
-			st.migrations,
-			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_PREPARE]) / 1000),
-			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_DISABLE_IRQ]) / 1000),
-			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_RUN]) / 1000),
-			(unsigned long)(ticks_to_ns(st.state_ticks[MULTI_STOP_EXIT]) / 1000));
+		console_printf("  %3d %7lu %7lu %11lu %6lu %6lu %11lu %10lu %7lu %8lu\n", cpu,
+			       st.works - b->works, ticks_to_us(st.fn_ticks - b->fn_ticks),
+			       st.rendezvous - b->rendezvous, st.stalls - b->stalls,
+			       st.migrations - b->migrations,
+			       ticks_to_us(st.state_ticks[MULTI_STOP_PREPARE] -
+					   b->state_ticks[MULTI_STOP_PREPARE]),
+			       ticks_to_us(st.state_ticks[MULTI_STOP_DISABLE_IRQ] -
+					   b->state_ticks[MULTI_STOP_DISABLE_IRQ]),
+			       ticks_to_us(st.state_ticks[MULTI_STOP_RUN] -
+					   b->state_ticks[MULTI_STOP_RUN]),
+			       ticks_to_us(st.state_ticks[MULTI_STOP_EXIT] -
+					   b->state_ticks[MULTI_STOP_EXIT]));
 	}
-}
-
-/* ---- users: moving a running task, active load balancing ---- */
-
-struct set_affinity_pending {
-	int refs;	  /* p->pi_lock */
-	int stop_pending; /* the stop work is queued */
-	struct completion done;
-	struct cpu_stop_work stop_work;
-	struct task_struct *task;
-};
-
-/*
- * Runs on the stopper of the hart the task was on when queued: the task
- * is preempted (queued, not running) if it is still here. Move it to an
- * allowed hart; if it already moved, finish if it is allowed where it is,
- * else chase it with the same work on its new hart.
- */
-static int migration_cpu_stop(void *data)
-{
-	struct set_affinity_pending *pending = data;
-	struct task_struct *p = pending->task;
-	struct rq *rq = this_rq();
-	bool finished = false, chase = false;
-	int chase_cpu = -1;
-
-	local_irq_disable();
-	spin_lock(&p->pi_lock);
-	spin_lock(&rq->lock);
-	if (task_rq(p) == rq) {
-		if (!task_allowed_on(p, rq->cpu)) {
-			int dest = select_fallback_rq(p);
-			if (task_on_rq_queued(p)) {
-				update_rq_clock(rq);
-				this_cpu(cpu_stopper).stats.migrations++;
-				rq = move_queued_task(rq, p, dest);
-			} else {
-				set_task_cpu(p, dest); /* asleep: it wakes there */
-			}
-		}
-		finished = true;
-	} else if (task_allowed_on(p, task_cpu(p))) {
-		finished = true; /* it moved somewhere allowed by itself */
-	} else {
-		chase = true;
-		chase_cpu = task_cpu(p);
-	}
-	if (finished) {
-		p->migration_pending = NULL;
-		pending->stop_pending = 0;
-	}
-	spin_unlock(&rq->lock);
-	spin_unlock(&p->pi_lock);
-	local_irq_enable();
-
-	if (chase &&
-	    !stop_one_cpu_nowait(chase_cpu, migration_cpu_stop, pending, &pending->stop_work)) {
-		/* No stopper there: finish as the path above does, so that
-		 * nothing points into the waiter's stack once it is released. */
-		unsigned long flags = spin_lock_irqsave(&p->pi_lock);
-		if (p->migration_pending == pending)
-			p->migration_pending = NULL;
-		pending->stop_pending = 0;
-		spin_unlock_irqrestore(&p->pi_lock, flags);
-		finished = true;
-	}
-	if (finished)
-		complete_all(&pending->done);
-	return 0;
-}
-
-/*
- * set_cpus_allowed_ptr() on a running task: called with p->pi_lock and
- * rq->lock held (it drops them). Concurrent callers share one pending
- * request (p->migration_pending) and all wait for it; the first one's
- * request lives on its stack, so it waits for the others to let go.
- */
-static int migrate_running_task(struct rq *rq, struct task_struct *p, unsigned long flags,
-				int dest_cpu)
-{
-	struct set_affinity_pending my = {0};
-	struct set_affinity_pending *pending = p->migration_pending;
-	bool owner = false, queue = false;
-
-	if (!pending) {
-		my.refs = 1;
-		my.task = p;
-		init_completion(&my.done);
-		pending = &my;
-		owner = true;
-		/* Safe: we do not return before every sharer let go (below). */
-		// cppcheck-suppress autoVariables
-		p->migration_pending = &my;
-	} else {
-		pending->refs++;
-	}
-	if (!pending->stop_pending) {
-		pending->stop_pending = 1;
-		queue = true;
-	}
-	int cpu = task_cpu(p);
-	task_rq_unlock(rq, p, flags);
-
-	if (queue && !stop_one_cpu_nowait(cpu, migration_cpu_stop, pending, &pending->stop_work)) {
-		flags = spin_lock_irqsave(&p->pi_lock);
-		pending->stop_pending = 0;
-		p->migration_pending = NULL;
-		spin_unlock_irqrestore(&p->pi_lock, flags);
-		complete_all(&pending->done);
-	}
-	might_sleep();
-	wait_for_completion(&pending->done);
-
-	flags = spin_lock_irqsave(&p->pi_lock);
-	pending->refs--;
-	spin_unlock_irqrestore(&p->pi_lock, flags);
-	if (owner) /* others may still read our stack frame */
-		while (smp_load_acquire(&my.refs) > 0)
-			msleep(1);
-	return 0;
-}
-
-/* Runs on the busiest hart's stopper: its running task was preempted by
- * us and is now queued, so it can be pulled to push_cpu. */
-static int active_load_balance_cpu_stop(void *data)
-{
-	struct rq *busiest = data, *target;
-	int push_cpu = READ_ONCE(busiest->push_cpu);
-	local_irq_disable();
-	target = cpu_rq(push_cpu);
-	double_rq_lock(busiest, target);
-	update_rq_clock(busiest);
-	update_rq_clock(target);
-	if (cpu_online(push_cpu) && busiest->cfs.nr_running > target->cfs.nr_running + 1)
-		busiest->active_pushed += pull_one_fair_task(target, busiest);
-	busiest->active_balance = 0;
-	double_rq_unlock(busiest, target);
-	local_irq_enable();
-	return 0;
-}
-
-static bool active_balance(struct rq *busiest, int this_cpu)
-{
-	bool start = false;
-	if (!spin_trylock(&busiest->lock)) /* from the tick: never queue on it */
-		return false;
-	struct task_struct *curr = busiest->curr;
-	if (!busiest->active_balance && curr->sched_class == &fair_sched_class &&
-	    task_allowed_on(curr, this_cpu) && busiest->cfs.nr_running >= 2) {
-		busiest->active_balance = 1;
-		busiest->push_cpu = this_cpu;
-		start = true;
-	}
-	spin_unlock(&busiest->lock);
-	if (start && !stop_one_cpu_nowait(busiest->cpu, active_load_balance_cpu_stop, busiest,
-					  &busiest->active_balance_work))
-		WRITE_ONCE(busiest->active_balance, 0); /* never leave the flag set */
-	return start;
 }
 
 /* ---- boot ---- */
-
-extern void (*stop_tick_hook)(bool stray);
-extern int (*migrate_running_task_hook)(struct rq *rq, struct task_struct *p, unsigned long flags,
-					int dest_cpu);
 
 void cpu_stop_init(void)
 {
@@ -882,9 +721,6 @@ void cpu_stop_init(void)
 		wake_up_process(t);
 		pr_info("stop: migration/%d (pid %d) is cpu%d's stop-class task", cpu, t->pid, cpu);
 	}
-	migrate_running_task_hook = migrate_running_task;
-	active_balance_hook = active_balance;
-	stop_tick_hook = stop_tick_check;
 	panic_register_notifier(print_stop_info);
 	smp_store_release(&stop_machine_initialized, true);
 }

@@ -47,6 +47,6 @@ void image_main(void)
 	if (cmdline_get("crash", how, sizeof(how)))
 		crash(how);
 	int failed = ktest_run_all();
-	stop_stats();
+	stop_stats_print(NULL);
 	platform_poweroff(failed ? EXIT_TESTS_FAILED : 0);
 }

@@ -215,7 +215,7 @@ static void cmd_cpus(int argc, char **argv)
 
 static void cmd_stats(int argc, char **argv)
 {
-	stop_stats();
+	stop_stats_print(NULL);
 }
 
 static void cmd_sched(int argc, char **argv)
@@ -351,20 +351,9 @@ static void cmd_stopmachine(int argc, char **argv)
 		console_printf("error: stop_machine: %d\n", rc);
 		return;
 	}
-	console_printf("stop_machine: %lu us; time per state on each hart (us):\n",
-		       (unsigned long)(ticks_to_ns(t1 - t0) / 1000));
-	console_printf("  cpu  prepare disable_irq     run    exit\n");
-	for_each_online_cpu(cpu) {
-		struct stop_stats a;
-		stop_get_stats(cpu, &a);
-		uint64_t d[MULTI_STOP_NR];
-		for (int s = 0; s < MULTI_STOP_NR; s++)
-			d[s] = ticks_to_ns(a.state_ticks[s] - before[cpu].state_ticks[s]) / 1000;
-		console_printf("  %3d %8lu %11lu %7lu %7lu\n", cpu,
-			       (unsigned long)d[MULTI_STOP_PREPARE],
-			       (unsigned long)d[MULTI_STOP_DISABLE_IRQ],
-			       (unsigned long)d[MULTI_STOP_RUN], (unsigned long)d[MULTI_STOP_EXIT]);
-	}
+	console_printf("stop_machine: %lu us; what it added to each hart's counters:\n",
+		       ticks_to_us(t1 - t0));
+	stop_stats_print(before);
 }
 
 static void cmd_bench(int argc, char **argv)

@@ -33,11 +33,11 @@ DEFINE_PER_CPU(struct rq, runqueues);
 /* CPU 0's boot context and idle task, current (tp) from the first
  * instruction; in bss, so cpu 0 and preempt count 0 before anything runs. */
 struct task_struct init_task;
-LIST_HEAD(task_list);
-/* task_list and pid allocation; nothing but printk under it */
-DEFINE_SPINLOCK_CLASS(tasklist_lock, LOCK_CLASS_TASKLIST);
-static int next_pid = 1;
-static bool sched_running;
+/* Set once sched_init() has run: before, nothing schedules or preempts. */
+bool scheduler_running;
+/* Tasks seen running off their allowed harts with no move pending (the
+ * tick's check): a bug, which the tests count. */
+static unsigned long affinity_violations;
 
 extern struct task_struct *switch_to(struct task_struct *prev, struct task_struct *next);
 
@@ -47,9 +47,6 @@ _Static_assert(offsetof(struct thread_info, cpu) == TI_CPU, "TI_*");
 _Static_assert(offsetof(struct thread_info, trap_sp) == TI_TRAP_SP, "TI_*");
 _Static_assert(offsetof(struct thread_info, pcpu_offset) == TI_PCPU_OFFSET, "TI_*");
 _Static_assert(offsetof(struct task_struct, ctx) == TASK_CTX, "switch.S");
-extern void (*scheduler_tick_hook)(void);
-extern void (*irq_exit_hook)(struct pt_regs *regs);
-extern void (*preempt_schedule_hook)(void);
 
 /* ---- locking helpers ---- */
 
@@ -373,9 +370,11 @@ void schedule(void)
 }
 
 /* preempt_enable() dropped the count to 0 with a reschedule pending. */
-static void preempt_schedule_common(void)
+void preempt_schedule(void)
 {
-	if (!sched_running || !READ_ONCE(current->need_resched) || in_irq())
+	if (irqs_disabled())
+		return;
+	if (!scheduler_running || !READ_ONCE(current->need_resched) || in_irq())
 		return;
 	do {
 		/* Counted: an interrupt on the way back must not preempt us
@@ -386,10 +385,10 @@ static void preempt_schedule_common(void)
 	} while (READ_ONCE(current->need_resched));
 }
 
-/* On the way out of an interrupt that hit with interrupts on. */
-static void preempt_schedule_irq(struct pt_regs *regs)
+/* On the way out of an interrupt that hit with interrupts on (trap.c). */
+void preempt_schedule_irq(void)
 {
-	if (!sched_running || preempt_count() != 0 || !READ_ONCE(current->need_resched))
+	if (!scheduler_running || preempt_count() != 0 || !READ_ONCE(current->need_resched))
 		return;
 	do {
 		/* As Linux's preempt_schedule_irq(): counted, so that the
@@ -416,11 +415,11 @@ void yield(void)
 
 /* ---- the tick ---- */
 
-/* The stopper's watchdog (stop_machine.c); stray: see scheduler_tick(). */
-void (*stop_tick_hook)(bool stray);
-
-static void scheduler_tick(void)
+/* From each hart's timer interrupt (platform/riscv/timer.c). */
+void scheduler_tick(void)
 {
+	if (!scheduler_running)
+		return;
 	struct rq *rq = this_rq();
 	struct task_struct *curr = rq->curr;
 	spin_lock(&rq->lock);
@@ -432,9 +431,15 @@ static void scheduler_tick(void)
 	bool stray = curr->sched_class == &fair_sched_class &&
 		     !cpumask_test_cpu(rq->cpu, &curr->cpus_allowed) && !curr->migration_pending;
 	spin_unlock(&rq->lock);
-	if (stop_tick_hook)
-		stop_tick_hook(stray);
+	if (stray)
+		__atomic_fetch_add(&affinity_violations, 1, __ATOMIC_RELAXED);
+	cpu_stop_tick();
 	sched_balance_tick(rq);
+}
+
+unsigned long sched_affinity_violations(void)
+{
+	return __atomic_load_n(&affinity_violations, __ATOMIC_RELAXED);
 }
 
 /* ---- policy, nice, affinity ---- */
@@ -519,94 +524,6 @@ int set_user_nice(struct task_struct *p, int nice)
 	return 0;
 }
 
-/*
- * Running-task migration is provided by the stopper (kernel/stop_machine.c);
- * until it is installed, moving a running task is not supported.
- */
-int (*migrate_running_task_hook)(struct rq *rq, struct task_struct *p, unsigned long flags,
-				 int dest_cpu);
-
-/*
- * Moving a running task waits for its hart's stopper to preempt it, so
- * the caller must be able to sleep and must not be that stopper: why not,
- * or NULL. The context is sampled at entry (the locks taken since raise
- * the count and mask interrupts).
- */
-static const char *running_move_refused(const struct task_struct *p, bool atomic_caller)
-{
-	if (current->in_stop_fn)
-		return "from a stop fn";
-	if (current == cpu_stopper_task(task_cpu(p)))
-		return "from the task's own hart's stopper";
-	if (atomic_caller)
-		return "with preemption or interrupts off";
-	return NULL;
-}
-
-int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
-{
-	unsigned long flags;
-	cpumask_t valid;
-	bool atomic_caller = !preemptible() || in_irq();
-	if (!p || !mask || !cpumask_and(&valid, mask, cpu_online_mask))
-		return -EINVAL;
-	if (p->kthread && kthread_is_per_cpu(p) && !cpumask_equal(mask, &p->cpus_allowed))
-		return -EINVAL;
-
-	struct rq *rq = task_rq_lock(p, &flags);
-	if (p->sched_class == &stop_sched_class || p->sched_class == &idle_sched_class) {
-		task_rq_unlock(rq, p, flags);
-		return -EINVAL;
-	}
-	cpumask_t old = p->cpus_allowed;
-	int old_nr = p->nr_cpus_allowed;
-	cpumask_copy(&p->cpus_allowed, mask);
-	p->nr_cpus_allowed = cpumask_weight(mask);
-	fair_update_migratable(rq, p, old_nr);
-	if (cpumask_test_cpu(task_cpu(p), &valid)) {
-		task_rq_unlock(rq, p, flags);
-		return 0; /* already somewhere allowed */
-	}
-	int dest = cpumask_first(&valid);
-	if (task_current(rq, p) || READ_ONCE(p->on_cpu)) {
-		const char *why = running_move_refused(p, atomic_caller);
-		if (!why && migrate_running_task_hook)
-			return migrate_running_task_hook(rq, p, flags, dest); /* unlocks */
-		p->cpus_allowed = old; /* refused: leave the task as it was */
-		p->nr_cpus_allowed = old_nr;
-		fair_update_migratable(rq, p, cpumask_weight(mask));
-		task_rq_unlock(rq, p, flags);
-		if (why) {
-			pr_warn("WARNING: set_cpus_allowed_ptr(%s/%d) called %s by 0x%lx: moving a "
-				"running task sleeps; refused with -EDEADLK",
-				p->comm, p->pid, why, _RET_IP_);
-			return -EDEADLK;
-		}
-		pr_warn("set_cpus_allowed_ptr: %s/%d is running on cpu%d; moving a running task "
-			"needs the stopper (not available)",
-			p->comm, p->pid, task_cpu(p));
-		return -EBUSY;
-	}
-	if (task_on_rq_queued(p)) {
-		update_rq_clock(rq);
-		rq = move_queued_task(rq, p, dest);
-	} else {
-		set_task_cpu(p, dest); /* asleep: it wakes there */
-	}
-	task_rq_unlock(rq, p, flags);
-	return 0;
-}
-
-int sched_setaffinity(int pid, const cpumask_t *mask)
-{
-	struct task_struct *p = find_task_by_pid(pid);
-	if (!p)
-		return -ESRCH;
-	int rc = set_cpus_allowed_ptr(p, mask);
-	put_task_struct(p);
-	return rc;
-}
-
 int sched_set_stop_task(int cpu, struct task_struct *stop)
 {
 	struct rq *rq = cpu_rq(cpu);
@@ -633,38 +550,6 @@ int sched_set_stop_task(int cpu, struct task_struct *stop)
 
 /* ---- tasks ---- */
 
-void get_task_struct(struct task_struct *p)
-{
-	__atomic_fetch_add(&p->refcount, 1, __ATOMIC_RELAXED);
-}
-
-void put_task_struct(struct task_struct *p)
-{
-	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	list_del_init(&p->tasks);
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	free_kernel_stack(p->stack);
-	kfree(p->kthread);
-	kfree(p);
-}
-
-struct task_struct *find_task_by_pid(int pid)
-{
-	struct task_struct *p, *found = NULL;
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	list_for_each_entry(p, &task_list, tasks) {
-		if (p->pid == pid && p->state != TASK_DEAD) {
-			get_task_struct(p);
-			found = p;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	return found;
-}
-
 void sched_task_init(struct task_struct *p, const char *name)
 {
 	spin_lock_init_class(&p->pi_lock, LOCK_CLASS_PI, 0);
@@ -677,10 +562,7 @@ void sched_task_init(struct task_struct *p, const char *name)
 	cpumask_copy(&p->cpus_allowed, cpu_possible_mask);
 	p->nr_cpus_allowed = cpumask_weight(cpu_possible_mask);
 	strncpy(p->comm, name, TASK_COMM_LEN - 1);
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	p->pid = next_pid++;
-	list_add_tail(&p->tasks, &task_list);
-	spin_unlock_irqrestore(&tasklist_lock, flags);
+	task_list_add(p);
 }
 
 void do_exit(int code)
@@ -734,10 +616,7 @@ void sched_init(void)
 		rq->curr = rq->idle;
 		rq->balance_tick = (unsigned long)cpu;
 	}
-	scheduler_tick_hook = scheduler_tick;
-	irq_exit_hook = preempt_schedule_irq;
-	preempt_schedule_hook = preempt_schedule_common;
-	sched_running = true;
+	scheduler_running = true;
 	panic_register_notifier(sched_show);
 	pr_info("sched: classes stop > rt > fair > idle; %d runqueues", nr_cpu_ids);
 }
@@ -762,92 +641,4 @@ void cpu_startup_entry(void)
 		if (READ_ONCE(idle->need_resched))
 			schedule();
 	}
-}
-
-void sched_rq_stats(int cpu, struct rq_stats *st)
-{
-	struct rq *rq = cpu_rq(cpu);
-	st->nr_running = (int)READ_ONCE(rq->nr_running);
-	st->nr_stop = rq->stop && task_on_rq_queued(rq->stop);
-	st->nr_rt = (int)READ_ONCE(rq->rt.nr_running);
-	st->nr_fair = (int)READ_ONCE(rq->cfs.nr_running);
-	st->curr = READ_ONCE(rq->curr);
-	st->nr_switches = READ_ONCE(rq->nr_switches);
-	st->active_pushed = READ_ONCE(rq->active_pushed);
-}
-
-static const char *state_name(long state)
-{
-	switch (state) {
-	case TASK_RUNNING:
-		return "R";
-	case TASK_INTERRUPTIBLE:
-		return "S";
-	case TASK_UNINTERRUPTIBLE:
-		return "D";
-	case TASK_PARKED:
-		return "P";
-	case TASK_DEAD:
-		return "X";
-	case TASK_NEW:
-		return "N";
-	default:
-		return "?";
-	}
-}
-
-void sched_show_task(const struct task_struct *p)
-{
-	char mask[40];
-	console_printf("    %5d %-16s cpu%-3d %-5s %-6s prio %3d %s %8lu us  cpus %s\n", p->pid,
-		       p->comm, task_cpu(p), p->sched_class->name,
-		       p->policy == SCHED_FIFO	 ? "FIFO"
-		       : p->policy == SCHED_RR	 ? "RR"
-		       : p->policy == SCHED_IDLE ? "IDLE"
-						 : "OTHER",
-		       p->prio, state_name(p->state),
-		       (unsigned long)(ticks_to_ns(p->sum_exec_runtime) / 1000),
-		       cpumask_format(&p->cpus_allowed, mask, sizeof(mask)));
-}
-
-/* Every hart's runqueue by class. Reads without locks: for panics too. */
-void sched_show(void)
-{
-	int cpu;
-	for_each_online_cpu(cpu) {
-		struct rq_stats st;
-		sched_rq_stats(cpu, &st);
-		console_printf("  cpu%d (hart %lu): curr %s/%d, running %d: stop %d rt %d fair %d, "
-			       "%lu switches\n",
-			       cpu, cpu_to_hartid(cpu), st.curr ? st.curr->comm : "?",
-			       st.curr ? st.curr->pid : -1, st.nr_running, st.nr_stop, st.nr_rt,
-			       st.nr_fair, st.nr_switches);
-	}
-	struct task_struct *p;
-	if (!spin_trylock(&tasklist_lock))
-		return; /* a panic while it is held: skip the task list */
-	list_for_each_entry(p, &task_list, tasks)
-		sched_show_task(p);
-	spin_unlock(&tasklist_lock);
-}
-
-/*
- * Every task that is switched out and not runnable, with the backtrace
- * saved by its last switch_to() (its s0 and ra): where each sleeper
- * waits, for hang reports. Takes tasklist_lock (a task is unlinked from
- * the list before its stack is freed); racy against a task waking up
- * meanwhile, which the frame checks of dump_backtrace() make harmless.
- */
-void sched_show_blocked(void)
-{
-	struct task_struct *p;
-	unsigned long flags = spin_lock_irqsave(&tasklist_lock);
-	list_for_each_entry(p, &task_list, tasks) {
-		if (READ_ONCE(p->state) == TASK_RUNNING || READ_ONCE(p->on_cpu) ||
-		    p->state == TASK_DEAD)
-			continue;
-		sched_show_task(p);
-		dump_backtrace(p->ctx.s[0], p->ctx.ra);
-	}
-	spin_unlock_irqrestore(&tasklist_lock, flags);
 }

@@ -26,8 +26,6 @@
 #define WAKEUP_GRANULARITY_NS 1000000ULL
 #define BALANCE_TICKS	      4
 
-bool (*active_balance_hook)(struct rq *busiest, int this_cpu);
-
 /* Linux's sched_prio_to_weight: each nice step is ~1.25x the CPU share. */
 static const unsigned long prio_to_weight[40] = {
 	88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
@@ -344,9 +342,47 @@ void fair_update_migratable(struct rq *rq, struct task_struct *p, int old_nr_all
 		rq->cfs.nr_migratable += (p->nr_cpus_allowed > 1) - (old_nr_allowed > 1);
 }
 
-int pull_one_fair_task(struct rq *this_rq, struct rq *busiest)
+/*
+ * Active balancing: the busiest hart's running task cannot be pulled
+ * while it runs, so the tick's balance (when nothing queued could move)
+ * queues a work on that hart's stopper. The stopper preempts the task,
+ * which is then queued like any other, and pulls one task to push_cpu.
+ * Runs on the busiest hart's stopper, as Linux's does.
+ */
+static int active_load_balance_cpu_stop(void *data)
 {
-	return pull_fair_tasks(this_rq, busiest, 1);
+	struct rq *busiest = data, *target;
+	int push_cpu = READ_ONCE(busiest->push_cpu);
+	local_irq_disable();
+	target = cpu_rq(push_cpu);
+	double_rq_lock(busiest, target);
+	update_rq_clock(busiest);
+	update_rq_clock(target);
+	if (cpu_online(push_cpu) && busiest->cfs.nr_running > target->cfs.nr_running + 1)
+		busiest->active_pushed += pull_fair_tasks(target, busiest, 1);
+	busiest->active_balance = 0;
+	double_rq_unlock(busiest, target);
+	local_irq_enable();
+	return 0;
+}
+
+static bool active_balance(struct rq *busiest, int this_cpu)
+{
+	bool start = false;
+	if (!spin_trylock(&busiest->lock)) /* from the tick: never queue on it */
+		return false;
+	struct task_struct *curr = busiest->curr;
+	if (!busiest->active_balance && curr->sched_class == &fair_sched_class &&
+	    task_allowed_on(curr, this_cpu) && busiest->cfs.nr_running >= 2) {
+		busiest->active_balance = 1;
+		busiest->push_cpu = this_cpu;
+		start = true;
+	}
+	spin_unlock(&busiest->lock);
+	if (start && !stop_one_cpu_nowait(busiest->cpu, active_load_balance_cpu_stop, busiest,
+					  &busiest->active_balance_work))
+		WRITE_ONCE(busiest->active_balance, 0); /* never leave the flag set */
+	return start;
 }
 
 /* From the tick, rq->lock not held, interrupts off. */
@@ -364,9 +400,9 @@ void sched_balance_tick(struct rq *rq)
 	int moved = imbalance > 0 ? pull_fair_tasks(rq, busiest, imbalance) : 0;
 	double_rq_unlock(rq, busiest);
 	/* Nothing queued could move: maybe the running task can (pushed by
-	 * the busiest hart's stopper, see active_balance_hook). */
-	if (!moved && imbalance > 0 && active_balance_hook)
-		active_balance_hook(busiest, rq->cpu);
+	 * the busiest hart's stopper, see active_balance()). */
+	if (!moved && imbalance > 0)
+		active_balance(busiest, rq->cpu);
 }
 
 const struct sched_class fair_sched_class = {

@@ -14,18 +14,18 @@
 #include "stop_machine.h"
 
 struct cfs_rq {
-	struct avl_node *root;      /* runnable fair tasks but curr, by vruntime */
+	struct avl_node *root;	       /* runnable fair tasks but curr, by vruntime */
 	struct sched_entity *leftmost; /* cached minimum of the tree */
-	struct sched_entity *curr;  /* the fair task on the hart, out of the tree */
-	uint64_t min_vruntime;      /* monotonic floor of every vruntime here */
-	unsigned long load;         /* sum of queued weights (curr included) */
-	unsigned int nr_running;    /* queued fair tasks, curr included */
-	unsigned int nr_migratable; /* of those, allowed on more than one hart */
+	struct sched_entity *curr;     /* the fair task on the hart, out of the tree */
+	uint64_t min_vruntime;	       /* monotonic floor of every vruntime here */
+	unsigned long load;	       /* sum of queued weights (curr included) */
+	unsigned int nr_running;       /* queued fair tasks, curr included */
+	unsigned int nr_migratable;    /* of those, allowed on more than one hart */
 	uint64_t seq;
 };
 
 struct rt_rq {
-	unsigned long bitmap[2];            /* bit p: queue[p] is not empty */
+	unsigned long bitmap[2]; /* bit p: queue[p] is not empty */
 	struct list_head queue[MAX_RT_PRIO];
 	unsigned int nr_running;
 };
@@ -33,32 +33,33 @@ struct rt_rq {
 struct rq {
 	spinlock_t lock;
 	int cpu;
-	unsigned int nr_running;    /* every queued task but idle */
+	unsigned int nr_running; /* every queued task but idle */
 	struct task_struct *curr, *idle, *stop;
 	struct cfs_rq cfs;
 	struct rt_rq rt;
-	uint64_t clock;             /* time CSR, updated under the lock */
+	uint64_t clock; /* time CSR, updated under the lock */
 	unsigned long nr_switches;
-	unsigned long balance_tick; /* jiffies of the next periodic balance */
+	unsigned long balance_tick;  /* jiffies of the next periodic balance */
 	unsigned long newidle_stamp; /* jiffies of the last idle-time pull attempt */
-	int active_balance;         /* a push of the running task is queued (rq->lock) */
-	int push_cpu;               /* where the active balance pushes to */
+	int active_balance;	     /* a push of the running task is queued (rq->lock) */
+	int push_cpu;		     /* where the active balance pushes to */
 	unsigned long active_pushed; /* tasks moved by active balancing */
+	unsigned long stopper_moved; /* running tasks migration_cpu_stop moved off this hart */
 	struct cpu_stop_work active_balance_work;
 };
 
 DECLARE_PER_CPU(struct rq, runqueues);
-#define cpu_rq(cpu) (&per_cpu(runqueues, (cpu)))
-#define this_rq() this_cpu_ptr(&runqueues)
-#define task_rq(p) cpu_rq(task_cpu(p))
+#define cpu_rq(cpu)	 (&per_cpu(runqueues, (cpu)))
+#define this_rq()	 this_cpu_ptr(&runqueues)
+#define task_rq(p)	 cpu_rq(task_cpu(p))
 
-#define ENQUEUE_WAKEUP 0x01
+#define ENQUEUE_WAKEUP	 0x01
 #define ENQUEUE_MIGRATED 0x02
-#define ENQUEUE_NEW 0x04
-#define DEQUEUE_SLEEP 0x01
-#define DEQUEUE_MIGRATE 0x02
+#define ENQUEUE_NEW	 0x04
+#define DEQUEUE_SLEEP	 0x01
+#define DEQUEUE_MIGRATE	 0x02
 
-#define RETRY_TASK ((struct task_struct *)-1UL)
+#define RETRY_TASK	 ((struct task_struct *)-1UL)
 
 struct sched_class {
 	const struct sched_class *next; /* the next lower class */
@@ -82,7 +83,7 @@ struct sched_class {
 
 extern const struct sched_class stop_sched_class, rt_sched_class, fair_sched_class,
 	idle_sched_class;
-#define sched_class_highest (&stop_sched_class)
+#define sched_class_highest   (&stop_sched_class)
 #define for_each_class(class) for (class = sched_class_highest; class; class = class->next)
 
 /* Is class a above class b? (walk order) */
@@ -128,11 +129,8 @@ void init_cfs_rq(struct cfs_rq *cfs);
 unsigned long nice_to_weight(int nice);
 void sched_balance_tick(struct rq *rq);
 bool can_migrate_task(const struct task_struct *p, int dst_cpu);
-int pull_one_fair_task(struct rq *this_rq, struct rq *busiest); /* both locked */
 /* p's allowed mask changes while it may be queued on rq (rq->lock held). */
 void fair_update_migratable(struct rq *rq, struct task_struct *p, int old_nr_allowed);
-/* Set by the stopper code: push the running task of @rq elsewhere. */
-extern bool (*active_balance_hook)(struct rq *busiest, int this_cpu);
 
 /* rt.c */
 void init_rt_rq(struct rt_rq *rt);

@@ -12,6 +12,7 @@
 #include "percpu.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "sched.h"
 #include "timer.h"
 
 uint32_t timebase_hz = 10000000; /* QEMU virt's, until the DT says otherwise */
@@ -21,7 +22,6 @@ static uint64_t tick_period;
 static uint64_t jiffies_epoch; /* time CSR value that jiffies 0 stands for */
 DEFINE_PER_CPU(unsigned long, tick_count);
 DEFINE_PER_CPU(uint64_t, next_tick);
-void (*scheduler_tick_hook)(void);
 
 uint64_t ticks_to_ns(uint64_t t)
 {
@@ -117,6 +117,5 @@ void timer_interrupt(void)
 	this_cpu(tick_count)++;
 	jiffies_update(now);
 	run_local_timers();
-	if (scheduler_tick_hook)
-		scheduler_tick_hook();
+	scheduler_tick();
 }

@@ -36,9 +36,6 @@ struct pt_regs *get_irq_regs(void)
 	return this_cpu(irq_regs);
 }
 DECLARE_PER_CPU(struct pt_regs *, panic_regs);
-/* Hook the scheduler installs: may switch tasks on the way out of an
- * interrupt that arrived with interrupts enabled and preempt_count 0. */
-void (*irq_exit_hook)(struct pt_regs *regs);
 
 static const char *const exc_names[] = {
 	[EXC_INST_MISALIGNED] = "instruction address misaligned",
@@ -161,6 +158,6 @@ void do_trap(struct pt_regs *regs)
 	}
 	this_cpu(irq_regs) = outer;
 	irq_exit();
-	if (irq_exit_hook && (regs->status & SSTATUS_SPIE))
-		irq_exit_hook(regs);
+	if (regs->status & SSTATUS_SPIE) /* interrupts were on where it hit */
+		preempt_schedule_irq();
 }

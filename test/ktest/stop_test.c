@@ -661,7 +661,7 @@ static void stop_migration_storm_keeps_tasks_on_their_masks(struct ktest *t)
 		ktest_skip(t, "needs two harts");
 	unsigned long pages = nr_free_pages();
 	size_t bytes = kmalloc_bytes_in_use();
-	unsigned long viol = stop_affinity_violations(), moved = stopper_migrations();
+	unsigned long viol = sched_affinity_violations(), moved = stopper_migrations();
 	cpumask_clear(&storm_harts);
 	for_each_online_cpu(cpu)
 		if (k++ < max(1, n / 2))
@@ -703,7 +703,7 @@ static void stop_migration_storm_keeps_tasks_on_their_masks(struct ktest *t)
 		  storm_nworkers, n, storm_calls, storm_aimed, moved);
 	EXPECT_EQ(t, misplaced, 0);
 	EXPECT_EQ(t, storm_setaff_failed, 0);
-	EXPECT_EQ(t, stop_affinity_violations() - viol, 0);
+	EXPECT_EQ(t, sched_affinity_violations() - viol, 0);
 	/* An aimed change finds its task running unless the tick preempted it
 	 * in the microseconds between; a quarter leaves a wide margin, and
 	 * none at all would mean the stopper path never ran. */
