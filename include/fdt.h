@@ -19,7 +19,6 @@
 #ifndef HARTSTOP_FDT_H
 #define HARTSTOP_FDT_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,14 +130,5 @@ static inline uint64_t fdt_cells(const void *p, uint32_t ncells)
 /* Memory reservation block (/memreserve/), terminator excluded. */
 uint32_t fdt_num_rsv(const struct fdt *fdt);
 bool fdt_get_rsv(const struct fdt *fdt, uint32_t i, uint64_t *addr, uint64_t *size);
-
-/*
- * Minimal snprintf for error messages (no libc printf in the kernel):
- * %s %c %d %u %x %llu %llx %zu %zx and %%; always NUL-terminates when
- * @len > 0, silently truncates.
- */
-void fdt_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void fdt_vfmt(char *buf, size_t len, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
 
 #endif

@@ -177,7 +177,7 @@ void smp_boot_secondaries(void)
 		smp_cond_load_acquire(&cpu_boot_state[cpu],
 				      VAL != CPU_BOOT_ONLINE || cpu_online(cpu));
 	pr_info("smp: %d of %d harts online in %lu ms", num_online_cpus(), dt.ncpus,
-		(unsigned long)(ticks_to_ns(get_cycles() - start) / 1000000));
+		ticks_to_ms(get_cycles() - start));
 }
 
 void print_hart_table(void)

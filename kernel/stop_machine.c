@@ -270,8 +270,7 @@ static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_stat
 			n += snprintf(missing + n, sizeof(missing) - (size_t)n, " cpu%d", cpu);
 	this_cpu(cpu_stopper).stats.stalls++;
 	pr_warn("stop_machine stall: state %s not acked after %lu ms by:%s; fn %p, caller 0x%lx",
-		state_names[st], (unsigned long)(ticks_to_ns(waited) / 1000000), missing,
-		(void *)ms->fn, ms->caller);
+		state_names[st], ticks_to_ms(waited), missing, (void *)ms->fn, ms->caller);
 }
 
 /* hang_panic=: a state that never completes is a deadlock, not a stall. */
@@ -647,8 +646,7 @@ void cpu_stop_tick(void)
 	stopper->reported = true;
 	stopper->stats.stalls++;
 	pr_warn("cpu_stop: cpu%d has been running fn %p (caller 0x%lx) for %lu ms",
-		smp_processor_id(), (void *)fn, stopper->caller,
-		(unsigned long)(ticks_to_ns(ran) / 1000000));
+		smp_processor_id(), (void *)fn, stopper->caller, ticks_to_ms(ran));
 }
 
 void print_stop_info(void)
@@ -661,8 +659,7 @@ void print_stop_info(void)
 			console_printf(
 				"  cpu%d: stopper running fn %p (caller 0x%lx) for %lu ms, state "
 				"%s\n",
-				cpu, (void *)fn, s->caller,
-				(unsigned long)(ticks_to_ns(get_cycles() - s->started) / 1000000),
+				cpu, (void *)fn, s->caller, ticks_to_ms(get_cycles() - s->started),
 				state_names[READ_ONCE(s->state)]);
 	}
 }

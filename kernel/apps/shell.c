@@ -248,7 +248,7 @@ static void cmd_taskset(int argc, char **argv)
 			       p->pid, rc);
 	else
 		console_printf("pid %d: cpu%d -> cpu%d in %lu us%s\n", p->pid, from, to,
-			       (unsigned long)(ticks_to_ns(t1 - t0) / 1000),
+			       ticks_to_us(t1 - t0),
 			       to == from    ? " (its hart is allowed: not moved)"
 			       : was_running ? " (was running: moved by the stopper)"
 					     : " (was queued or asleep: moved directly)");
@@ -324,8 +324,7 @@ static void cmd_stop(int argc, char **argv)
 		return;
 	}
 	console_printf("stop_one_cpu(%ld): fn started after %lu us, returned after %lu us\n", cpu,
-		       (unsigned long)(ticks_to_ns(probe_at - t0) / 1000),
-		       (unsigned long)(ticks_to_ns(t1 - t0) / 1000));
+		       ticks_to_us(probe_at - t0), ticks_to_us(t1 - t0));
 }
 
 static int noop(void *arg)

@@ -16,6 +16,8 @@
  * (for the UART, the one named by /chosen/stdout-path wins).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devicetree.h"
@@ -69,7 +71,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct parser *p, int errn
 	va_list ap;
 
 	va_start(ap, fmt);
-	fdt_vfmt(p->err, p->errlen, fmt, ap);
+	vsnprintf(p->err, p->errlen, fmt, ap);
 	va_end(ap);
 	return -errnum;
 }
@@ -685,7 +687,7 @@ int dt_parse(const void *blob, size_t bufsize, struct dt_info *out, char *err, s
 	if (err && errlen)
 		err[0] = '\0';
 	if (!out) {
-		fdt_fmt(err, errlen, "dtb: no dt_info to fill");
+		snprintf(err, errlen, "dtb: no dt_info to fill");
 		return -EINVAL;
 	}
 	memset(out, 0, sizeof(*out));
@@ -703,7 +705,7 @@ int dt_parse(const void *blob, size_t bufsize, struct dt_info *out, char *err, s
 		/* Never hand back half-filled data; always leave a reason. */
 		memset(out, 0, sizeof(*out));
 		if (err && errlen && !err[0])
-			fdt_fmt(err, errlen, "dtb: parse failed (%d)", rc);
+			snprintf(err, errlen, "dtb: parse failed (%d)", rc);
 	}
 	return rc;
 }

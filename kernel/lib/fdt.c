@@ -13,6 +13,8 @@
  * is capped at FDT_HARD_MAX, so nothing here can wrap.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fdt.h"
@@ -127,7 +129,7 @@ __attribute__((format(printf, 2, 3))) static int fail(const struct errbuf *e, co
 	va_list ap;
 
 	va_start(ap, fmt);
-	fdt_vfmt(e->buf, e->len, fmt, ap);
+	vsnprintf(e->buf, e->len, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -633,115 +635,4 @@ bool fdt_get_rsv(const struct fdt *f, uint32_t i, uint64_t *addr, uint64_t *size
 	*addr = fdt_cells(e, 2);
 	*size = fdt_cells(e + 8, 2);
 	return true;
-}
-
-/* ---- tiny formatter for error messages ---- */
-
-struct out {
-	char *buf;
-	size_t len, pos;
-};
-
-static void put(struct out *o, char c)
-{
-	if (o->pos + 1 < o->len)
-		o->buf[o->pos++] = c;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-	if (!s)
-		s = "(null)";
-	while (*s)
-		put(o, *s++);
-}
-
-static void put_num(struct out *o, unsigned long long v, unsigned int base, bool neg)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (neg)
-		put(o, '-');
-	while (n > 0)
-		put(o, tmp[--n]);
-}
-
-/* Signed argument of the given length modifier, as magnitude + sign. */
-static void put_signed(struct out *o, long long v)
-{
-	if (v < 0)
-		put_num(o, 0ull - (unsigned long long)v, 10, true);
-	else
-		put_num(o, (unsigned long long)v, 10, false);
-}
-
-void fdt_vfmt(char *buf, size_t len, const char *fmt, va_list ap)
-{
-	struct out o = {buf, len, 0};
-
-	if (!buf || !len)
-		return;
-	for (; *fmt; fmt++) {
-		int lng = 0; /* 0: int, 1: long, 2: long long, 3: size_t */
-
-		if (*fmt != '%') {
-			put(&o, *fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == 'z') {
-			lng = 3;
-			fmt++;
-		} else {
-			for (; *fmt == 'l' && lng < 2; fmt++)
-				lng++;
-		}
-		switch (*fmt) {
-		case 'd':
-			put_signed(&o, lng == 2	  ? va_arg(ap, long long)
-				       : lng == 1 ? va_arg(ap, long)
-				       : lng == 3 ? (long long)va_arg(ap, size_t)
-						  : va_arg(ap, int));
-			break;
-		case 'u':
-		case 'x':
-			put_num(&o,
-				lng == 2   ? va_arg(ap, unsigned long long)
-				: lng == 1 ? va_arg(ap, unsigned long)
-				: lng == 3 ? va_arg(ap, size_t)
-					   : va_arg(ap, unsigned int),
-				*fmt == 'x' ? 16 : 10, false);
-			break;
-		case 's':
-			put_str(&o, va_arg(ap, const char *));
-			break;
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
-			break;
-		case '%':
-			put(&o, '%');
-			break;
-		case '\0':
-			fmt--; /* lone '%' at the end: stop cleanly */
-			break;
-		default:
-			put(&o, '?');
-			break;
-		}
-	}
-	buf[o.pos] = '\0';
-}
-
-void fdt_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fdt_vfmt(buf, len, fmt, ap);
-	va_end(ap);
 }

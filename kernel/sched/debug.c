@@ -54,8 +54,7 @@ void sched_show_task(const struct task_struct *p)
 		       : p->policy == SCHED_RR	 ? "RR"
 		       : p->policy == SCHED_IDLE ? "IDLE"
 						 : "OTHER",
-		       p->prio, state_name(p->state),
-		       (unsigned long)(ticks_to_ns(p->sum_exec_runtime) / 1000),
+		       p->prio, state_name(p->state), ticks_to_us(p->sum_exec_runtime),
 		       cpumask_format(&p->cpus_allowed, mask, sizeof(mask)));
 }
 

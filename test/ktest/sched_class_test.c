@@ -306,10 +306,8 @@ static void sched_fair_equal_nice_equal_share(struct ktest *t)
 			hi = max(hi, rt[i]);
 			sum += rt[i];
 		}
-		ktest_log(t, "try %d: runtimes %lu %lu %lu us", try,
-			  (unsigned long)(ticks_to_ns(rt[0]) / 1000),
-			  (unsigned long)(ticks_to_ns(rt[1]) / 1000),
-			  (unsigned long)(ticks_to_ns(rt[2]) / 1000));
+		ktest_log(t, "try %d: runtimes %lu %lu %lu us", try, ticks_to_us(rt[0]),
+			  ticks_to_us(rt[1]), ticks_to_us(rt[2]));
 		/* Within 10% of each other: (max - min) <= 10% of the mean. */
 		if ((hi - lo) * 3 * 10 <= sum || try == SHARE_TRIES) {
 			EXPECT_LE(t, (hi - lo) * 3 * 10, sum);
