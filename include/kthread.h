@@ -34,6 +34,10 @@ struct task_struct *kthread_create_on_cpu(int (*fn)(void *data), void *data, int
 					  const char *namefmt);
 struct task_struct *kthread_run_on_cpu(int (*fn)(void *data), void *data, int cpu,
 				       const char *namefmt);
+/* kthread_run_on_cpu(), holding a reference for the caller, who ends it
+ * with kthread_reap() (or kthread_wait_exit() and put_task_struct()). */
+struct task_struct *kthread_start_on_cpu(int (*fn)(void *data), void *data, int cpu,
+					 const char *namefmt);
 void kthread_bind(struct task_struct *p, int cpu);
 int kthread_stop(struct task_struct *p);
 bool kthread_should_stop(void);

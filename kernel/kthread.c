@@ -149,6 +149,17 @@ struct task_struct *kthread_run_on_cpu(int (*fn)(void *), void *data, int cpu, c
 	return p;
 }
 
+struct task_struct *kthread_start_on_cpu(int (*fn)(void *), void *data, int cpu,
+					 const char *namefmt)
+{
+	struct task_struct *p = kthread_create_on_cpu(fn, data, cpu, namefmt);
+	if (p) {
+		get_task_struct(p); /* before it can run, and exit */
+		wake_up_process(p);
+	}
+	return p;
+}
+
 bool kthread_is_per_cpu(const struct task_struct *p)
 {
 	return p->kthread && p->kthread->bound_cpu >= 0;

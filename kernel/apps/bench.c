@@ -147,12 +147,10 @@ static int ipi_rtt_fn(void *arg)
  * the IPIs it waits for arrive as interrupts); fn's result, or 0. */
 static int run_bound(int (*fn)(void *), void *arg, int cpu, const char *name)
 {
-	struct task_struct *p = kthread_create_on_cpu(fn, arg, cpu, name);
+	struct task_struct *p = kthread_start_on_cpu(fn, arg, cpu, name);
 	if (!p)
 		return 0;
-	get_task_struct(p);
-	sched_setscheduler(p, SCHED_FIFO, 50);
-	wake_up_process(p);
+	sched_setscheduler(p, SCHED_FIFO, 50); /* before its warm-up rounds end */
 	int n = kthread_wait_exit(p);
 	kthread_reap(p);
 	return n;

@@ -352,7 +352,7 @@ static void sched_remote_wakeup_preempts_fair_hog(struct ktest *t)
 	struct hog h = {.stop = &stop};
 	stop = 0;
 	woke = 0;
-	struct task_struct *hog = start_on(hog_fn, &h, cpu, "hog/%u");
+	struct task_struct *hog = kthread_start_on_cpu(hog_fn, &h, cpu, "hog/%u");
 	ASSERT_TRUE(t, hog != NULL);
 	msleep(20); /* the hog is alone on its hart: no tick will preempt it */
 	struct task_struct *rt = kthread_create_on_cpu(rt_waker_target, NULL, cpu, "rtw/%u");

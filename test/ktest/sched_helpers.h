@@ -128,15 +128,4 @@ static inline bool wait_flag(volatile int *flag, unsigned seconds)
 	return true;
 }
 
-/* A bound thread that starts at once; the caller holds a reference. */
-static inline struct task_struct *start_on(int (*fn)(void *), void *arg, int cpu, const char *name)
-{
-	struct task_struct *p = kthread_create_on_cpu(fn, arg, cpu, name);
-	if (p) {
-		get_task_struct(p);
-		wake_up_process(p);
-	}
-	return p;
-}
-
 #endif

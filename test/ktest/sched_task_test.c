@@ -210,7 +210,7 @@ static void sched_affinity_of_queued_task(struct ktest *t)
 	victim->kthread->bound_cpu = -1; /* bound by hand: allow the move */
 	struct queued_move m = {.victim = victim, .dest = dest, .rc = 1};
 	get_task_struct(victim);
-	struct task_struct *mover = start_on(move_queued, &m, src, "mover/%u");
+	struct task_struct *mover = kthread_start_on_cpu(move_queued, &m, src, "mover/%u");
 	ASSERT_TRUE(t, mover != NULL);
 	kthread_reap(mover);
 	kthread_reap(victim);

@@ -496,7 +496,7 @@ static void stop_machine_is_exclusive_with_irqs_off(struct ktest *t)
 	for_each_online_cpu(cpu) {
 		if (cpu >= 8)
 			break;
-		sp[cpu] = start_on(outside_spin, NULL, cpu, "outside/%u");
+		sp[cpu] = kthread_start_on_cpu(outside_spin, NULL, cpu, "outside/%u");
 		ASSERT_TRUE(t, sp[cpu] != NULL);
 	}
 	int each = max(1, 8 / n); /* every hart calls it, concurrently */
