@@ -196,8 +196,13 @@ def main():
         out = sh.cmd(f"stop {last}")
         check("stop times a stop_one_cpu probe", "fn started after" in out, out)
         out = sh.cmd("stopmachine")
-        check("stopmachine prints the time per state", "prepare" in out and "disable_irq" in out,
-              out)
+        # One rendezvous added on every hart, with its time per state.
+        rows = re.findall(r"^\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s+\d+\s+\d+(?:\s+\d+){4}\s*$",
+                          out, re.M)
+        check("stopmachine prints what one rendezvous added on every hart",
+              "prepare_us" in out and "disable_us" in out
+              and sorted(int(c) for c, _ in rows) == list(range(args.smp))
+              and all(r == "1" for _, r in rows), out)
         out = sh.cmd(f"kill {pid}")
         check("kill stops the worker", f"killed pid {pid}" in out, out)
         out = sh.cmd("spawn 1 rt")
