@@ -1,8 +1,9 @@
 /*
- * console.h - where printk's bytes go.
+ * console.h - the console: where printk's bytes go, and where the
+ * shell's come from.
  *
- * Until the device tree names the UART, output goes through SBI's legacy
- * putchar; afterwards straight to the ns16550a. console_lock serialises
+ * Until the device tree names the UART (uart.h), output goes through
+ * SBI's legacy putchar; afterwards straight to the ns16550a. console_lock serialises
  * whole lines from every hart (lock order: console_lock is a leaf, taken
  * with interrupts off; nothing is acquired while holding it).
  */
@@ -13,26 +14,13 @@
 #include <stdint.h>
 #include "kernel.h"
 
-void uart_init(uintptr_t base);
-void uart_set_rx_irq(bool on);
 void console_input_init(void); /* boot hart, after the scheduler */
 int console_getc(void);	       /* may sleep; a byte, or -ENODEV without input */
-void uart_putc(char c);
-int uart_getc(void); /* -1 when no byte is waiting */
-bool uart_present(void);
 
 void console_write(const char *s, size_t n); /* caller holds console_lock */
 
 /* Raw formatted output under the console lock: no prefix (KTAP lines). */
 __printf(1, 2) void console_printf(const char *fmt, ...);
-
-/*
- * A test may watch everything printk emits: the hook runs under the
- * console lock, with interrupts off, once per line. msg is the message
- * alone (no prefix, no newline), NUL-terminated, len bytes long.
- */
-typedef void (*printk_hook_t)(const char *msg, size_t len, void *arg);
-void printk_set_hook(printk_hook_t fn, void *arg);
 
 /*
  * Somebody who has a half-typed line on the console (the shell): printk

@@ -52,18 +52,9 @@ unsigned long ipi_count_received(int cpu, enum ipi_reason reason);
 unsigned long ipi_count_sent(int cpu);
 unsigned long ipi_count_irqs(int cpu); /* hardware interrupts taken */
 
-/* Hardware delivery (platform/virt/ipi_hw.c): raise the doorbell of each cpu. */
-void ipi_hw_send_mask(const cpumask_t *mask);
-void ipi_hw_init(enum ipi_path direct, enum ipi_path path);
-int ipi_hw_set_path(enum ipi_path path); /* SBI or the direct path; bench */
-enum ipi_path ipi_hw_direct_path(void);
-/* Called for IPI_TEST in the handler (bench ping-pong), if set. */
+/* Called for IPI_TEST in the handler (bench ping-pong), if set: the one
+ * reason whose handler is registered rather than built in. */
 extern void (*ipi_test_hook)(void);
-void ipi_hw_init_this_cpu(void);
-void ipi_hw_clear(void);
-/* Interrupts off: was this hart's doorbell rung? Clears it if so. */
-bool ipi_hw_take(void);
-void ipi_hw_raise_self(void); /* ring this hart's own doorbell again */
 
 /* smp_call.c: what IPI_CALL_FUNCTION does. */
 void generic_smp_call_function_interrupt(void);

@@ -1,6 +1,6 @@
 /*
  * kernel.h - the small vocabulary every file uses: containers, checks,
- * printk levels, and READ_ONCE/WRITE_ONCE.
+ * READ_ONCE/WRITE_ONCE, panic() and WARN(); printk (printk.h) comes with it.
  */
 #ifndef HARTSTOP_KERNEL_H
 #define HARTSTOP_KERNEL_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "printk.h"
 
 #define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -32,25 +33,9 @@
 #define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
-/* printk levels, as Linux numbers them. */
-#define LOGLEVEL_EMERG	 0
-#define LOGLEVEL_ERR	 3
-#define LOGLEVEL_WARNING 4
-#define LOGLEVEL_NOTICE	 5
-#define LOGLEVEL_INFO	 6
-#define LOGLEVEL_DEBUG	 7
-
-__printf(2, 3) int printk(int level, const char *fmt, ...);
-int vprintk(int level, const char *fmt, va_list ap);
-#define pr_emerg(...)  printk(LOGLEVEL_EMERG, __VA_ARGS__)
-#define pr_err(...)    printk(LOGLEVEL_ERR, __VA_ARGS__)
-#define pr_warn(...)   printk(LOGLEVEL_WARNING, __VA_ARGS__)
-#define pr_notice(...) printk(LOGLEVEL_NOTICE, __VA_ARGS__)
-#define pr_info(...)   printk(LOGLEVEL_INFO, __VA_ARGS__)
-#define pr_debug(...)  printk(LOGLEVEL_DEBUG, __VA_ARGS__)
-
 __noreturn __printf(1, 2) void panic(const char *fmt, ...);
-void dump_stack(void); /* backtrace of the caller */
+extern volatile int panic_cpu; /* the hart panicking, -1 while none is */
+void dump_stack(void);	       /* backtrace of the caller */
 /* Called by panic() after the backtrace (at most 4: sched_show, ...). */
 void panic_register_notifier(void (*fn)(void));
 void __warn(const char *file, int line, unsigned long caller, const char *fmt, ...);
@@ -97,24 +82,5 @@ void hang_panic_init(void); /* boot hart, once the timebase is known */
 		}                                                                                  \
 		__c;                                                                               \
 	})
-
-/* Numbers without errno (kernel/lib/kstrtox.c explains why not strtol). */
-unsigned long simple_strtoul(const char *s, char **endp, unsigned int base);
-int kstrtoul(const char *s, unsigned int base, unsigned long *res); /* whole string */
-int kstrtol(const char *s, unsigned int base, long *res);	    /* whole string */
-
-/* The kernel command line (from /chosen/bootargs) and its lookups. */
-extern char boot_command_line[];
-/* Copy the value of "key=value" into buf (cut to len - 1 bytes); false
- * if the key is absent. cmdline_find() does it on any command line. */
-bool cmdline_get(const char *key, char *buf, size_t len);
-bool cmdline_find(const char *cmdline, const char *key, char *buf, size_t len);
-unsigned long cmdline_get_ulong(const char *key, unsigned long def);
-
-/* Leave QEMU: status 0 = success. Through the DT's test device when it
- * has one (QEMU exits with @status), SBI SRST otherwise. */
-__noreturn void platform_poweroff(int status);
-#define EXIT_TESTS_FAILED 1
-#define EXIT_PANIC	  3
 
 #endif

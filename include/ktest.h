@@ -47,7 +47,11 @@ struct ktest_suite {
 	static const struct ktest_suite *const sname##_suite_ptr                                   \
 		__attribute__((section(".ktest_suites"), used)) = &sname##_suite
 
+/* The .ktest_suites section's bounds (kernel.ld). */
+extern const struct ktest_suite *const __ktest_suites_start[], *const __ktest_suites_end[];
 int ktest_run_all(void); /* returns the number of failed cases */
+/* The suites whose name matches glob (the shell's selftest); failures. */
+int ktest_run_glob(const char *glob);
 uint64_t ktest_rand(uint64_t *state);
 uint64_t ktest_boot_seed(void);
 __printf(2, 3) void ktest_log(struct ktest *t, const char *fmt, ...);

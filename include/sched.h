@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "cpumask.h"
 #include "kernel.h"
+#include "avl.h"
 #include "list.h"
 #include "percpu.h"
 #include "spinlock.h"
@@ -47,10 +48,6 @@
 struct sched_class;
 struct rq;
 struct set_affinity_pending;
-struct avl_node {
-	struct avl_node *left, *right;
-	int height;
-};
 
 struct sched_entity {	      /* fair class */
 	struct avl_node node; /* in the cfs_rq's tree, keyed (vruntime, seq) */

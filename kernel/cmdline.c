@@ -5,6 +5,8 @@
 #include <string.h>
 #include "devicetree.h"
 #include "kernel.h"
+#include "cmdline.h"
+#include "kstrtox.h"
 
 char boot_command_line[DT_BOOTARGS_LEN];
 

@@ -20,6 +20,7 @@
 #include "smp.h"
 #include "spinlock.h"
 #include "wait.h"
+#include "uart.h"
 
 #define RX_RING 512
 

@@ -9,6 +9,8 @@
 #include "ktime.h"
 #include "percpu.h"
 #include "smp.h"
+#include "cmdline.h"
+#include "tick.h"
 
 uint64_t cpu_wait_spin_ticks = 200; /* 20 us at QEMU's 10 MHz, until cpu_wait_init() */
 

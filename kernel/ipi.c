@@ -19,6 +19,8 @@
 #include "sched.h"
 #include "smp.h"
 #include "trap.h"
+#include "cmdline.h"
+#include "ipi_hw.h"
 
 DEFINE_PER_CPU(unsigned long, ipi_pending);
 DEFINE_PER_CPU(unsigned long, ipi_received[NR_IPI]);

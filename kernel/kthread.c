@@ -16,9 +16,8 @@
 #include "preempt.h"
 #include "smp.h"
 #include "timer.h"
+#include "entry.h"
 #include "kernel/sched/internal.h"
-
-extern void ret_from_kthread(void);
 
 static struct kthread *to_kthread(struct task_struct *p)
 {

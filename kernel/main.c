@@ -22,15 +22,15 @@
 #include "sbi.h"
 #include "smp.h"
 #include "stop_machine.h"
+#include "apps.h"
+#include "cmdline.h"
+#include "tick.h"
+#include "uart.h"
 
 #define HARTSTOP_VERSION "0.1"
 
 DECLARE_PER_CPU(unsigned long, overflow_stack_top);
 static char boot_overflow_stack[OVERFLOW_STACK_SIZE] __aligned(16);
-
-/* Defined by the image: image_default.c or image_test.c. */
-void image_main(void);
-extern const char *const image_name;
 
 static void print_banner(void)
 {

@@ -15,6 +15,8 @@
 #include "riscv.h"
 #include "smp.h"
 #include "trap.h"
+#include "cmdline.h"
+#include "reboot.h"
 
 volatile int panic_cpu = -1;
 uint64_t hang_panic_ticks;

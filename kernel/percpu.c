@@ -5,8 +5,8 @@
 #include "kernel.h"
 #include "mm.h"
 #include "percpu.h"
+#include "entry.h"
 
-extern char __percpu_start[], __percpu_end[];
 unsigned long __per_cpu_offset[NR_CPUS];
 
 /* Boot hart only, after the page allocator and before any secondary runs. */

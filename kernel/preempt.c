@@ -17,7 +17,6 @@ bool preempt_debug = true;
 
 void __might_sleep(const char *file, int line)
 {
-	extern volatile int panic_cpu;
 	if (likely(preempt_count() == 0 && !irqs_disabled()) || panic_cpu >= 0)
 		return;
 	pr_warn("WARNING: sleeping function called from invalid context at %s:%d "
@@ -63,7 +62,6 @@ static bool first_report(unsigned long site)
  */
 int check_preemption_disabled(const char *what)
 {
-	extern volatile int panic_cpu;
 	struct task_struct *p = current;
 	int cpu = raw_smp_processor_id();
 	if (likely(preempt_count() != 0 || irqs_disabled()))

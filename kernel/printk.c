@@ -14,6 +14,7 @@
 #include "smp.h"
 #include "spinlock.h"
 #include "ktime.h"
+#include "uart.h"
 
 /* A leaf, taken with interrupts off: nothing is locked under it. */
 static DEFINE_SPINLOCK_CLASS(console_lock, LOCK_CLASS_CONSOLE);

@@ -25,6 +25,8 @@
 #include "sbi.h"
 #include "sched.h"
 #include "smp.h"
+#include "entry.h"
+#include "tick.h"
 
 struct boot_record hart_boot_records[NR_CPUS] __attribute__((section(".data")));
 unsigned int boot_lottery __attribute__((section(".data")));
@@ -123,7 +125,6 @@ static unsigned long alloc_overflow_stack(void)
 
 void smp_boot_secondaries(void)
 {
-	extern char secondary_entry[];
 	DECLARE_PER_CPU(unsigned long, overflow_stack_top);
 	uint64_t timeout = (uint64_t)timebase_hz * (5 + (unsigned)nr_cpu_ids / 4);
 

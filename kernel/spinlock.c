@@ -20,8 +20,6 @@
 #include "smp.h"
 #include "spinlock.h"
 
-extern volatile int panic_cpu;
-
 /* ---- the lock order check ---- */
 
 bool lock_debug = true;

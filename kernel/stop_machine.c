@@ -29,6 +29,7 @@
 #include "smp.h"
 #include "timer.h"
 #include "stop_machine.h"
+#include "cmdline.h"
 
 struct cpu_stop_done {
 	int nr_todo; /* works still to run; the last one completes */

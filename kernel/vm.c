@@ -19,6 +19,7 @@
 #include "preempt.h"
 #include "smp_call.h"
 #include "spinlock.h"
+#include "entry.h"
 
 #define PTE_V	      (1UL << 0)
 #define PTE_R	      (1UL << 1)
@@ -112,7 +113,6 @@ void paging_init(const struct dt_info *dt)
 	kernel_satp = SATP_SV39 | ((uintptr_t)kernel_pgd >> PAGE_SHIFT);
 
 	/* The boot stack's lowest page is its guard (config.h). */
-	extern char boot_stack[];
 	*walk((uintptr_t)boot_stack, 0, false) = 0;
 }
 

@@ -7,6 +7,7 @@
 #include "kernel.h"
 #include "preempt.h"
 #include "wait.h"
+#include "timer.h"
 
 void init_waitqueue_head(struct wait_queue_head *wq)
 {
@@ -101,7 +102,6 @@ void reinit_completion(struct completion *c)
 
 long wait_for_completion_timeout(struct completion *c, unsigned long timeout)
 {
-	extern long schedule_timeout(long ticks);
 	struct wait_queue_entry e;
 	bool forever = timeout == (unsigned long)-1;
 	long left = forever ? 1 : (long)timeout;

@@ -24,8 +24,8 @@
 #include "riscv.h"
 #include "sched.h"
 #include "timer.h"
+#include "cmdline.h"
 
-extern const struct ktest_suite *const __ktest_suites_start[], *const __ktest_suites_end[];
 static uint64_t boot_seed;
 
 uint64_t ktest_rand(uint64_t *s)

@@ -28,6 +28,8 @@
 #include "stop_machine.h"
 #include "timer.h"
 #include "wait.h"
+#include "cmdline.h"
+#include "ipi_hw.h"
 
 static int iters;
 static uint64_t *samples;

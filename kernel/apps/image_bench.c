@@ -6,9 +6,11 @@
 #include "kernel.h"
 #include "percpu.h"
 #include "spinlock.h"
+#include "apps.h"
+#include "cmdline.h"
+#include "reboot.h"
 
 const char *const image_name = "bench";
-void bench_run(int iters);
 
 void image_main(void)
 {

@@ -13,6 +13,8 @@
 #include "mm.h"
 #include "stop_machine.h"
 #include "trap.h"
+#include "cmdline.h"
+#include "reboot.h"
 
 const char *const image_name = "test";
 

@@ -22,6 +22,10 @@
 #include "smp.h"
 #include "stop_machine.h"
 #include "timer.h"
+#include "apps.h"
+#include "tick.h"
+#include "kstrtox.h"
+#include "reboot.h"
 
 #define SHELL_LINE 128
 #define HISTORY	   16
@@ -357,7 +361,6 @@ static void cmd_stopmachine(int argc, char **argv)
 
 static void cmd_bench(int argc, char **argv)
 {
-	extern void bench_run(int iters);
 	long n = 200;
 	if (argc > 2 || (argc == 2 && (!parse_long(argv[1], &n) || n < 10))) {
 		console_printf("usage: bench [ITERATIONS]   (default 200, at least 10)\n");
@@ -372,7 +375,6 @@ static void cmd_bench(int argc, char **argv)
 
 static void cmd_selftest(int argc, char **argv)
 {
-	extern int ktest_run_glob(const char *glob);
 	if (argc > 2) {
 		console_printf("usage: selftest [GLOB]\n");
 		return;

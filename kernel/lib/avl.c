@@ -1,12 +1,12 @@
 /*
- * avl.c - a small AVL tree for the fair class's timeline.
+ * avl.c - a small AVL tree (avl.h); the fair class's timeline.
  *
  * Keys are unique (vruntime, then a sequence number), so "equal" never
  * happens and a node is found by comparing against it. Recursion depth
  * is the tree height, at most ~1.44 log2(n): a handful of frames.
  */
-#include "sched.h"
-#include "kernel/sched/internal.h"
+#include "avl.h"
+#include "kernel.h"
 
 typedef bool (*less_fn)(const struct avl_node *, const struct avl_node *);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "cpumask.h"
 #include "kernel.h"
+#include "kstrtox.h"
 
 static int parse_list(const char *s, cpumask_t *m)
 {

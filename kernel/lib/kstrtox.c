@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include "kernel.h"
+#include "kstrtox.h"
 
 static int digit(char c, unsigned int base)
 {

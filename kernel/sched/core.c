@@ -27,6 +27,7 @@
 #include "preempt.h"
 #include "smp.h"
 #include "trap.h"
+#include "entry.h"
 #include "kernel/sched/internal.h"
 
 DEFINE_PER_CPU(struct rq, runqueues);
@@ -38,8 +39,6 @@ bool scheduler_running;
 /* Tasks seen running off their allowed harts with no move pending (the
  * tick's check): a bug, which the tests count. */
 static unsigned long affinity_violations;
-
-extern struct task_struct *switch_to(struct task_struct *prev, struct task_struct *next);
 
 _Static_assert(offsetof(struct task_struct, thread_info) == 0, "tp points at thread_info");
 _Static_assert(offsetof(struct thread_info, preempt_count) == TI_PREEMPT_COUNT, "TI_*");

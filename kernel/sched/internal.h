@@ -135,11 +135,4 @@ void fair_update_migratable(struct rq *rq, struct task_struct *p, int old_nr_all
 /* rt.c */
 void init_rt_rq(struct rt_rq *rt);
 
-/* A tiny AVL tree keyed by the fair class's (vruntime, seq). */
-void avl_insert(struct avl_node **root, struct avl_node *n,
-		bool (*less)(const struct avl_node *, const struct avl_node *));
-void avl_erase(struct avl_node **root, struct avl_node *n,
-	       bool (*less)(const struct avl_node *, const struct avl_node *));
-struct avl_node *avl_first(struct avl_node *root);
-
 #endif

@@ -14,6 +14,7 @@
 #include "sbi.h"
 #include "sched.h"
 #include "timer.h"
+#include "tick.h"
 
 uint32_t timebase_hz = 10000000; /* QEMU virt's, until the DT says otherwise */
 volatile unsigned long jiffies;

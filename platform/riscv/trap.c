@@ -14,6 +14,7 @@
 #include "sched.h"
 #include "ktime.h"
 #include "trap.h"
+#include "tick.h"
 
 _Static_assert(offsetof(struct pt_regs, s0) == PT_S0, "pt_regs layout");
 _Static_assert(offsetof(struct pt_regs, t6) == PT_T6, "pt_regs layout");

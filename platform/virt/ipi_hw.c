@@ -12,6 +12,7 @@
 #include "riscv.h"
 #include "sbi.h"
 #include "smp.h"
+#include "ipi_hw.h"
 
 #define IMSIC_FILE_STRIDE  0x1000 /* one 4 KiB page per hart's S file */
 #define IMSIC_SETEIPNUM_LE 0x0

@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "riscv.h"
 #include "smp.h"
+#include "ipi_hw.h"
 
 #define PLIC_PRIORITY(irq)  (4UL * (irq))
 #define PLIC_ENABLE(ctx)    (0x2000UL + 0x80UL * (ctx))
@@ -70,7 +71,6 @@ int request_irq(unsigned int irq, int cpu, irq_handler_t fn, void *arg)
 	const struct dt_cpu *c = cpu_dt(cpu);
 	actions[irq] = (struct irq_action){fn, arg};
 	if (use_aia) {
-		extern void imsic_enable_id(unsigned int id);
 		if (!dt.aplic_s.present || irq > dt.aplic_s.num_sources ||
 		    irq >= dt.imsic_s.num_ids || c->imsic_s_index < 0)
 			return -ENODEV;

@@ -10,6 +10,7 @@
 #include "riscv.h"
 #include "sbi.h"
 #include "smp.h"
+#include "reboot.h"
 
 #define TEST_PASS 0x5555
 #define TEST_FAIL 0x3333

@@ -7,6 +7,7 @@
  */
 #include "console.h"
 #include "riscv.h"
+#include "uart.h"
 
 #define UART_RBR 0 /* receive buffer (read) */
 #define UART_THR 0 /* transmit holding (write) */

@@ -9,6 +9,7 @@
 #include "sbi.h"
 #include "sched.h"
 #include "smp.h"
+#include "cmdline.h"
 
 static void boot_every_dt_hart_is_online(struct ktest *t)
 {

@@ -8,6 +8,7 @@
 #include "mm.h"
 #include "riscv.h"
 #include "trap.h"
+#include "entry.h"
 
 #define STORM_BLOCKS 256
 
@@ -103,7 +104,6 @@ static void write_text(void *arg)
 
 static void mm_text_is_read_only(struct ktest *t)
 {
-	extern char __text_start[];
 	struct fault_record rec;
 	void *target = __text_start + 64;
 	uint32_t before = *(volatile uint32_t *)target;

@@ -8,6 +8,7 @@
 #include "ktest.h"
 #include "smp.h"
 #include "smp_call.h"
+#include "kstrtox.h"
 
 /*
  * About 240 thread lines in all, spread over the harts: every line is a

@@ -12,6 +12,7 @@
 #include "preempt.h"
 #include "stop_machine.h"
 #include "sched_helpers.h"
+#include "tick.h"
 
 enum { LOG_STOP = 1, LOG_RT, LOG_FAIR, LOG_HI_START, LOG_HI_END, LOG_LO, LOG_FIRST, LOG_SECOND };
 

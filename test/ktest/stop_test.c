@@ -10,6 +10,7 @@
 #include "preempt.h"
 #include "sched_helpers.h"
 #include "stop_machine.h"
+#include "tick.h"
 
 /* ---- stop_one_cpu ---- */
 

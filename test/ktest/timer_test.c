@@ -10,6 +10,7 @@
 #include "smp.h"
 #include "stop_machine.h"
 #include "timer.h"
+#include "tick.h"
 
 static void timer_tick_advances_on_every_hart(struct ktest *t)
 {
