@@ -83,4 +83,15 @@ void hang_panic_init(void); /* boot hart, once the timebase is known */
 		__c;                                                                               \
 	})
 
+#define WARN_ONCE(cond, ...)                                                                       \
+	({                                                                                         \
+		static bool __once;                                                                \
+		bool __c = !!(cond);                                                               \
+		if (unlikely(__c) && !__once) {                                                    \
+			__once = true;                                                             \
+			__warn(__FILE__, __LINE__, _RET_IP_, __VA_ARGS__);                         \
+		}                                                                                  \
+		__c;                                                                               \
+	})
+
 #endif

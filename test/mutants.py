@@ -168,6 +168,12 @@ MUTANTS: List[Mutant] = [
            "stop_users", 2,
            "active balancing's push is the stopper's (counted)",
            "stop_active_balance_pushes_running_task checks the stopper's counter"),
+    Mutant("lag-after-min", "kernel/sched/fair.c",
+           "\tse->vruntime -= cfs->min_vruntime;\n\t/* min_vruntime never",
+           "\tupdate_min_vruntime(cfs);\n\tse->vruntime -= cfs->min_vruntime;\n\t/* min_vruntime never",
+           "stop_users", 2,
+           "a dequeued task's lag is measured before min_vruntime moves on",
+           "the lag check in dequeue_task_fair(), on the active balance's pull"),
 ]
 
 # The subset make test runs (the full set runs in CI: make mutants).

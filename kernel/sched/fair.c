@@ -157,8 +157,16 @@ static void dequeue_task_fair(struct rq *rq, struct task_struct *p, int flags)
 	cfs->nr_migratable -= p->nr_cpus_allowed > 1;
 	cfs->load -= se->weight;
 	rq->nr_running--;
-	update_min_vruntime(cfs);
+	/* Relative to min_vruntime as it stood with this task still counted:
+	 * once the task is gone, min_vruntime may jump to the next task's
+	 * vruntime, and a leftmost task measured against that would carry a
+	 * huge negative lag to its next runqueue and starve everyone there. */
 	se->vruntime -= cfs->min_vruntime;
+	/* min_vruntime never passes a queued task by more than a sleeper's
+	 * credit (enqueue places no one lower), so nor can its lag. */
+	WARN_ONCE((int64_t)se->vruntime < -(int64_t)ns_to_ticks(SCHED_LATENCY_NS / 2),
+		  "fair: %s dequeued %ld ticks behind min_vruntime", p->comm, (long)se->vruntime);
+	update_min_vruntime(cfs);
 }
 
 static void yield_task_fair(struct rq *rq)
