@@ -118,7 +118,7 @@ qemu-gdb: $(IMAGE)
 	$(shell $(PYTHON) test/qemu.py --print-cmd --image $(IMAGE) $(QEMU_ARGS)) \
 		-S -gdb tcp::$(GDBPORT)
 
-C_SOURCES = $(wildcard include/*.h sbi/*.c platform/riscv/*.c platform/virt/*.c kernel/*.c \
+C_SOURCES = $(wildcard include/*.h kernel/*.h kernel/sched/*.h sbi/*.c platform/riscv/*.c platform/virt/*.c kernel/*.c \
 	kernel/lib/*.c kernel/sched/*.c kernel/apps/*.c test/*.c test/ktest/*.c test/host/*.c)
 
 lint: | $(DEPS)

@@ -17,6 +17,9 @@
  * Lock order: stopper->lock (interrupts off) is taken before p->pi_lock
  * and rq->lock are taken by the wakeup that follows it (after unlocking).
  * Two stopper locks: ascending CPU order.
+ *
+ * What watches all this (the stall watchdog, the witnesses, counters and
+ * panic dumps) is stop_machine_debug.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,37 +29,16 @@
 #include "ktime.h"
 #include "mutex.h"
 #include "preempt.h"
-#include "smp.h"
-#include "timer.h"
-#include "stop_machine.h"
 #include "cmdline.h"
+#include "smp.h"
+#include "stop_machine.h"
+#include "timer.h"
+#include "kernel/stop_machine_internal.h"
 
 struct cpu_stop_done {
 	int nr_todo; /* works still to run; the last one completes */
 	int ret;     /* a non-zero fn result (last writer wins) */
 	struct completion completion;
-};
-
-struct multi_stop_data;
-
-struct cpu_stopper {
-	struct task_struct *thread;
-	spinlock_t lock;
-	bool enabled;
-	struct list_head works;
-	struct cpu_stop_work stop_work; /* for stop_cpus(), under stop_cpus_mutex */
-	/* What runs now, for the watchdog and panic dumps. */
-	cpu_stop_fn_t fn;
-	unsigned long caller;
-	uint64_t started;
-	bool reported;
-	struct stop_stats stats;
-	enum multi_stop_state state;
-	/* The rendezvous this stopper is in (NULL outside one), and what it
-	 * recorded about itself there once its interrupts were off. */
-	const struct multi_stop_data *ms;
-	const struct multi_stop_data *witness_ms;
-	struct stop_witness witness;
 };
 
 DEFINE_PER_CPU(struct cpu_stopper, cpu_stopper);
@@ -71,7 +53,6 @@ static bool stop_machine_initialized;
  * stop_cpus() pauses this long after queueing on each hart, which widens
  * the window the stop_cpus_in_progress rule closes (test/mutants.py). */
 static unsigned long queue_delay_us;
-uint64_t stop_watchdog_ticks;
 
 static void cpu_stop_init_done(struct cpu_stop_done *done, int nr_todo)
 {
@@ -207,21 +188,6 @@ bool stop_one_cpu_nowait(int cpu, cpu_stop_fn_t fn, void *arg, struct cpu_stop_w
 
 /* ---- the multi-stop state machine ---- */
 
-struct multi_stop_data {
-	cpu_stop_fn_t fn;
-	void *data;
-	int num_threads;
-	const cpumask_t *active_cpus; /* NULL: the first online hart */
-	int first_cpu;
-	enum multi_stop_state state;
-	int thread_ack;
-	uint64_t state_start;
-	cpumask_t participants; /* whose stoppers take part */
-	cpumask_t acked;	/* who acked the current state (for the watchdog) */
-	int reported;		/* state for which a stall was reported */
-	unsigned long caller;
-};
-
 static void set_state(struct multi_stop_data *ms, enum multi_stop_state newstate)
 {
 	/* Reset the ack count before publishing the state. */
@@ -241,53 +207,7 @@ static void ack_state(struct multi_stop_data *ms)
 		set_state(ms, ms->state + 1);
 }
 
-static const char *const state_names[MULTI_STOP_NR] = {"NONE", "PREPARE", "DISABLE_IRQ", "RUN",
-						       "EXIT"};
-
-/* A hart waiting in a state for longer than the watchdog limit names the
- * participants that have not acked it (once per state). In PREPARE those
- * are the harts whose stoppers have not arrived: the stall that matters
- * most, a hart that never gets there (preemption off, or spinning with
- * interrupts off), is named while it lasts. */
-static void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
-{
-	/*
-	 * Signed: the start read may be the next state's, written by
-	 * set_state() after our clock read (and before it publishes the
-	 * state, so the state may still read as st): then the wait is
-	 * negative, not 2^64 ticks. A newer start only shortens the wait.
-	 */
-	int64_t waited = (int64_t)(get_cycles() - READ_ONCE(ms->state_start));
-	if (waited < (int64_t)stop_watchdog_ticks || READ_ONCE(ms->state) != st)
-		return;
-	if (__atomic_exchange_n(&ms->reported, (int)st, __ATOMIC_SEQ_CST) == (int)st)
-		return; /* someone reported this state already */
-	char missing[200];
-	int n = 0, cpu;
-	missing[0] = '\0';
-	for_each_online_cpu(cpu)
-		if (cpumask_test_cpu(cpu, &ms->participants) &&
-		    !cpumask_test_cpu(cpu, &ms->acked) && n < (int)sizeof(missing) - 8)
-			n += snprintf(missing + n, sizeof(missing) - (size_t)n, " cpu%d", cpu);
-	this_cpu(cpu_stopper).stats.stalls++;
-	pr_warn("stop_machine stall: state %s not acked after %lu ms by:%s; fn %p, caller 0x%lx",
-		state_names[st], ticks_to_ms(waited), missing, (void *)ms->fn, ms->caller);
-}
-
-/* hang_panic=: a state that never completes is a deadlock, not a stall. */
-static void stop_hang_check(struct multi_stop_data *ms, enum multi_stop_state st)
-{
-	if (!hang_panic_ticks)
-		return;
-	/* Signed, as in stop_watchdog_check(): a newer state's start only
-	 * makes the wait look shorter. */
-	int64_t waited = (int64_t)(get_cycles() - READ_ONCE(ms->state_start));
-	if (waited > (int64_t)hang_panic_ticks && READ_ONCE(ms->state) == st)
-		panic("stop_machine: state %s stuck (fn %p, caller 0x%lx; hang_panic)",
-		      state_names[st], (void *)ms->fn, ms->caller);
-}
-
-static int multi_cpu_stop(void *data)
+int multi_cpu_stop(void *data)
 {
 	struct multi_stop_data *ms = data;
 	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
@@ -350,18 +270,6 @@ static int multi_cpu_stop(void *data)
 	WRITE_ONCE(stopper->ms, NULL);
 	local_irq_restore(flags);
 	return err;
-}
-
-bool stop_machine_witness(int cpu, struct stop_witness *w)
-{
-	const struct multi_stop_data *ms = this_cpu(cpu_stopper).ms;
-	if (!ms || cpu < 0 || cpu >= NR_CPUS || !cpu_online(cpu))
-		return false;
-	struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
-	if (smp_load_acquire(&s->witness_ms) != ms)
-		return false;
-	*w = s->witness;
-	return true;
 }
 
 int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
@@ -633,77 +541,12 @@ static int cpu_stopper_thread(void *data)
 	return 0;
 }
 
-/* From each hart's tick (scheduler_tick()): name a stop work that runs
- * too long. Interrupt context. */
-void cpu_stop_tick(void)
-{
-	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
-	cpu_stop_fn_t fn = smp_load_acquire(&stopper->fn);
-	if (!fn || stopper->reported || fn == multi_cpu_stop)
-		return;
-	uint64_t ran = get_cycles() - stopper->started;
-	if (ran < stop_watchdog_ticks)
-		return;
-	stopper->reported = true;
-	stopper->stats.stalls++;
-	pr_warn("cpu_stop: cpu%d has been running fn %p (caller 0x%lx) for %lu ms",
-		smp_processor_id(), (void *)fn, stopper->caller, ticks_to_ms(ran));
-}
-
-void print_stop_info(void)
-{
-	int cpu;
-	for_each_online_cpu(cpu) {
-		struct cpu_stopper *s = per_cpu_ptr(&cpu_stopper, cpu);
-		cpu_stop_fn_t fn = smp_load_acquire(&s->fn);
-		if (fn)
-			console_printf(
-				"  cpu%d: stopper running fn %p (caller 0x%lx) for %lu ms, state "
-				"%s\n",
-				cpu, (void *)fn, s->caller, ticks_to_ms(get_cycles() - s->started),
-				state_names[READ_ONCE(s->state)]);
-	}
-}
-
-void stop_get_stats(int cpu, struct stop_stats *st)
-{
-	struct rq_stats rs;
-	*st = per_cpu(cpu_stopper, cpu).stats;
-	sched_rq_stats(cpu, &rs);
-	st->migrations = rs.stopper_moved; /* counted by migration_cpu_stop() */
-}
-
-void stop_stats_print(const struct stop_stats *before)
-{
-	static const struct stop_stats zero;
-	int cpu;
-	console_printf("  cpu   works   fn_us  rendezvous stalls  moved  prepare_us disable_us  "
-		       "run_us  exit_us\n");
-	for_each_online_cpu(cpu) {
-		struct stop_stats st;
-		const struct stop_stats *b = before ? &before[cpu] : &zero;
-		stop_get_stats(cpu, &st);
-		console_printf("  %3d %7lu %7lu %11lu %6lu %6lu %11lu %10lu %7lu %8lu\n", cpu,
-			       st.works - b->works, ticks_to_us(st.fn_ticks - b->fn_ticks),
-			       st.rendezvous - b->rendezvous, st.stalls - b->stalls,
-			       st.migrations - b->migrations,
-			       ticks_to_us(st.state_ticks[MULTI_STOP_PREPARE] -
-					   b->state_ticks[MULTI_STOP_PREPARE]),
-			       ticks_to_us(st.state_ticks[MULTI_STOP_DISABLE_IRQ] -
-					   b->state_ticks[MULTI_STOP_DISABLE_IRQ]),
-			       ticks_to_us(st.state_ticks[MULTI_STOP_RUN] -
-					   b->state_ticks[MULTI_STOP_RUN]),
-			       ticks_to_us(st.state_ticks[MULTI_STOP_EXIT] -
-					   b->state_ticks[MULTI_STOP_EXIT]));
-	}
-}
-
 /* ---- boot ---- */
 
 void cpu_stop_init(void)
 {
 	int cpu;
-	stop_watchdog_ticks = cmdline_get_ulong("stop_watchdog_ms", 1000) * (timebase_hz / 1000);
+	stop_watchdog_init();
 	queue_delay_us = cmdline_get_ulong("stop_queue_delay_us", 0);
 	for_each_online_cpu(cpu) {
 		struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
