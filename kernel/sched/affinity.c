@@ -156,6 +156,36 @@ static const char *running_move_refused(const struct task_struct *p, bool atomic
 	return NULL;
 }
 
+/**
+ * set_cpus_allowed_ptr() - change the harts a task may run on, moving it if it must.
+ * @p: the task.
+ * @mask: the new allowed mask, stored as given; it must include an online hart.
+ *
+ * Installs @mask. If p's hart is an allowed online one, that is all. Otherwise p is moved
+ * now: a queued p under the runqueue locks (move_queued_task()); an asleep p by setting
+ * its ->cpu, so that it wakes there; a running p (or one being switched out) by its hart's
+ * stopper, since only code on that hart can take it off: migration_cpu_stop() preempts it
+ * and moves it like a queued task, and the caller sleeps until that is done. Concurrent
+ * callers for the same running task share one request and all wait for it.
+ *
+ * Context: moving a running p sleeps: the caller must then be preemptible process
+ * context (preempt count 0, interrupts on, not in an interrupt handler), not a stop fn
+ * and not p's hart's stopper; such a call is refused, not deadlocked. Any other call
+ * (p queued, asleep, or already on an allowed hart) does not sleep and may come from any
+ * context. Takes p->pi_lock, then the rq lock (task_rq_lock()); the caller holds neither,
+ * nor any other rq lock.
+ * Return:
+ * * 0 - @mask is installed and p is on, or will wake on, an allowed hart. Also 0, with
+ *   p left where it runs, if its stopper could not take the request after all
+ *   (stop_one_cpu_nowait() failed, here or when chasing p to another hart).
+ * * -EINVAL - @p or @mask is NULL, @mask has no online hart, p is a per-cpu kthread and
+ *   @mask is not its mask, or p is a stop or idle task. Nothing changed.
+ * * -EDEADLK - p is running off @mask and the caller cannot wait for a stopper (a stop
+ *   fn, p's hart's stopper, preemption or interrupts off, or an interrupt handler). The
+ *   old mask is put back and a warning names the caller.
+ * * -EBUSY - p is running off @mask and its hart has no stopper. The old mask is put
+ *   back.
+ */
 int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 {
 	unsigned long flags;
@@ -210,6 +240,21 @@ int set_cpus_allowed_ptr(struct task_struct *p, const cpumask_t *mask)
 	return 0;
 }
 
+/**
+ * sched_setaffinity() - change the allowed harts of the task with a given pid.
+ * @pid: the task's pid.
+ * @mask: the new allowed mask, as for set_cpus_allowed_ptr().
+ *
+ * Finds the task, holding a reference on it for the call so that it cannot be freed
+ * meanwhile, and applies set_cpus_allowed_ptr() to it.
+ *
+ * Context: as set_cpus_allowed_ptr(): sleeps if the task is running off @mask, which
+ * needs a preemptible caller; does not sleep otherwise. Also takes tasklist_lock (with
+ * interrupts saved); the caller holds none of p->pi_lock, an rq lock or tasklist_lock.
+ * Dropping the reference frees the task if it exited meanwhile.
+ * Return: -ESRCH if no live task has @pid (none, or it is TASK_DEAD); otherwise
+ * set_cpus_allowed_ptr()'s result: 0, -EINVAL, -EDEADLK or -EBUSY.
+ */
 int sched_setaffinity(int pid, const cpumask_t *mask)
 {
 	struct task_struct *p = find_task_by_pid(pid);

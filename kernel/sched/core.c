@@ -1,6 +1,7 @@
 /*
  * core.c - the class-ordered scheduler: wakeups, schedule(), the pick
- * loop, affinity and policy changes.
+ * loop and the tick. Policy and nice changes are in policy.c, affinity
+ * (and moving a running task) in affinity.c.
  *
  * Locking (outer to inner): p->pi_lock, then rq->lock; two rq->locks in
  * ascending CPU order. rq->lock is always taken with interrupts off. A
@@ -51,19 +52,62 @@ _Static_assert(offsetof(struct task_struct, ctx) == TASK_CTX, "switch.S");
 
 static struct rq *__task_rq_lock(struct task_struct *p);
 
+/**
+ * task_rq_lock() - lock a task and the runqueue it belongs to.
+ * @p: the task.
+ * @flags: where the caller's interrupt state is saved, for task_rq_unlock().
+ *
+ * Takes p->pi_lock with interrupts saved and disabled, then the lock of p's runqueue. If p
+ * changes runqueue meanwhile, or a move of it is in flight (TASK_ON_RQ_MIGRATING), the
+ * lock is dropped and taken again where p is going, so on return the lock held is p's
+ * runqueue's. Until task_rq_unlock(), p cannot be woken, moved, or have its class,
+ * priority or allowed mask changed by anyone else.
+ *
+ * Context: any context, any hart; does not sleep, but may spin (then halt, cpu_wait.h)
+ * until another hart finishes moving p. Takes p->pi_lock and the rq lock; the caller holds
+ * neither, nor any other rq lock. Returns with interrupts and preemption off.
+ * Return: p's runqueue, locked.
+ */
 struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags)
 {
 	*flags = spin_lock_irqsave(&p->pi_lock);
 	return __task_rq_lock(p);
 }
 
+/**
+ * task_rq_unlock() - release what task_rq_lock() took.
+ * @rq: the runqueue locked: the one task_rq_lock() returned, or the one a move of p
+ *      (move_queued_task()) left locked in its place.
+ * @p: the task whose pi_lock is held.
+ * @flags: the interrupt state task_rq_lock() saved.
+ *
+ * Drops rq->lock, then p->pi_lock, restoring the saved interrupt state. If that leaves
+ * the caller preemptible and a reschedule became due meanwhile (say, the section woke a
+ * task that should run here first), the caller is preempted on the way out.
+ *
+ * Context: the caller holds p->pi_lock and @rq's lock, from task_rq_lock().
+ * Return: Nothing.
+ */
 void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags)
 {
 	spin_unlock(&rq->lock);
 	spin_unlock_irqrestore(&p->pi_lock, flags);
 }
 
-/* Interrupts must be off. */
+/**
+ * double_rq_lock() - lock two runqueues without risking an ABBA deadlock.
+ * @a: one runqueue.
+ * @b: the other; may be @a.
+ *
+ * Takes the two locks in ascending CPU order, the kernel's rule for holding two runqueue
+ * locks, whatever the argument order, so two harts locking the same pair cannot deadlock.
+ * When @a and @b are the same runqueue its lock is taken once.
+ *
+ * Context: interrupts must be off (a runqueue lock is never taken with them on); this is
+ * not checked. The caller holds neither lock; it may hold a p->pi_lock (outer to both).
+ * Spins, never sleeps.
+ * Return: Nothing.
+ */
 void double_rq_lock(struct rq *a, struct rq *b)
 {
 	if (a == b) {
@@ -77,16 +121,22 @@ void double_rq_lock(struct rq *a, struct rq *b)
 	}
 }
 
-/*
- * For balancing, which is optional work: take this_rq's lock (spinning if
- * need be) and busiest's only if it is free right now, in the same order
- * as double_rq_lock(), so it cannot deadlock against it. Returns false,
- * holding neither lock, when busiest's is taken. Why not just spin: on a
- * host running many vCPUs on few cores, harts that all pick the same
- * busiest hart from their ticks queue on its ticket lock with interrupts
- * off, each handoff waits for the next waiter's vCPU to be scheduled, and
- * the convoy can outgrow what drains (seen: SMP 32 hung for minutes).
- * Interrupts must be off.
+/**
+ * double_rq_trylock_busiest() - lock this hart's runqueue and, if free, the busiest one.
+ * @this_rq: the runqueue of the hart that balances.
+ * @busiest: the runqueue to pull from; must not be @this_rq.
+ *
+ * For balancing, which is optional work: take this_rq's lock (spinning if need be) and
+ * busiest's only if it is free right now, in the same order as double_rq_lock(), so it
+ * cannot deadlock against it. Why not just spin: on a host running many vCPUs on few
+ * cores, harts that all pick the same busiest hart from their ticks queue on its ticket
+ * lock with interrupts off, each handoff waits for the next waiter's vCPU to be scheduled,
+ * and the convoy can outgrow what drains (seen: SMP 32 hung for minutes).
+ *
+ * Context: interrupts must be off. The caller holds neither lock. @busiest must differ
+ * from @this_rq: with a lower CPU than this_rq its lock is tried first and this_rq's is
+ * then taken with a plain spin_lock(), a recursion if the two were the same lock.
+ * Return: true with both locks held; false, holding neither lock, when busiest's is taken.
  */
 bool double_rq_trylock_busiest(struct rq *this_rq, struct rq *busiest)
 {
@@ -103,6 +153,16 @@ bool double_rq_trylock_busiest(struct rq *this_rq, struct rq *busiest)
 	return true;
 }
 
+/**
+ * double_rq_unlock() - release two runqueue locks.
+ * @a: one runqueue.
+ * @b: the other; may be @a, whose lock is then released once.
+ *
+ * Undoes double_rq_lock(), or a double_rq_trylock_busiest() that returned true.
+ *
+ * Context: the caller holds both locks, with interrupts off; they stay off.
+ * Return: Nothing.
+ */
 void double_rq_unlock(struct rq *a, struct rq *b)
 {
 	spin_unlock(&a->lock);
@@ -112,6 +172,20 @@ void double_rq_unlock(struct rq *a, struct rq *b)
 
 /* ---- queueing ---- */
 
+/**
+ * activate_task() - queue a task on a runqueue.
+ * @rq: the runqueue; its hart is the one p's ->cpu names.
+ * @p: the task: on no runqueue, or TASK_ON_RQ_MIGRATING on its way to @rq.
+ * @flags: ENQUEUE_WAKEUP, ENQUEUE_MIGRATED or ENQUEUE_NEW, for p's class.
+ *
+ * Enqueues p in its class first and only then publishes p->on_rq = TASK_ON_RQ_QUEUED
+ * (a release), so whoever sees p queued sees the class's books updated. If p was
+ * TASK_ON_RQ_MIGRATING, the harts waiting in __task_rq_lock() for the move to end are
+ * kicked. Does not check for preemption: callers follow with check_preempt_curr().
+ *
+ * Context: rq->lock held (interrupts off), rq->clock updated (update_rq_clock()).
+ * Return: Nothing.
+ */
 void activate_task(struct rq *rq, struct task_struct *p, int flags)
 {
 	p->sched_class->enqueue_task(rq, p, flags);
@@ -121,26 +195,74 @@ void activate_task(struct rq *rq, struct task_struct *p, int flags)
 		smp_cond_wake(&p->on_rq); /* __task_rq_lock() waiters */
 }
 
+/**
+ * deactivate_task() - take a task off its runqueue.
+ * @rq: the runqueue p is queued on.
+ * @p: the queued task; may be rq's running task, which keeps running until the next pick.
+ * @flags: DEQUEUE_SLEEP when p goes to sleep; DEQUEUE_MIGRATE when it is being moved to
+ *         another runqueue; 0 for a dequeue that is undone under the same lock.
+ *
+ * Sets p->on_rq first, then dequeues p from its class. For a move it is set to
+ * TASK_ON_RQ_MIGRATING, which makes anyone locking p's runqueue (__task_rq_lock()) wait
+ * until activate_task() lands p on the new one; otherwise to 0.
+ *
+ * Context: rq->lock held (interrupts off), rq->clock updated.
+ * Return: Nothing.
+ */
 void deactivate_task(struct rq *rq, struct task_struct *p, int flags)
 {
 	WRITE_ONCE(p->on_rq, (flags & DEQUEUE_MIGRATE) ? TASK_ON_RQ_MIGRATING : 0);
 	p->sched_class->dequeue_task(rq, p, flags);
 }
 
-/* p is not running (queued and being moved, asleep, or new): a running
- * task reads its own hart from this field (smp_processor_id()). */
+/**
+ * set_task_cpu() - set the hart a task is queued on, or will wake on.
+ * @p: the task; not running: queued and being moved, asleep, or new.
+ * @cpu: the hart.
+ *
+ * Updates p's ->cpu and the per-cpu offset that goes with it. p must not be running: a
+ * running task reads its own hart from this field (smp_processor_id()).
+ *
+ * Context: with p->pi_lock held and p off every runqueue (a wakeup, or an asleep task
+ * whose allowed mask changed); or with the lock of p's runqueue held and p
+ * TASK_ON_RQ_MIGRATING (moving a queued task); or before p is visible to anyone (creation,
+ * boot). Takes no lock.
+ * Return: Nothing.
+ */
 void set_task_cpu(struct task_struct *p, int cpu)
 {
 	p->thread_info.pcpu_offset = __per_cpu_offset[cpu];
 	WRITE_ONCE(p->thread_info.cpu, cpu);
 }
 
+/**
+ * task_allowed_on() - may a task run on a hart?
+ * @p: the task.
+ * @cpu: the hart.
+ *
+ * Reads p's allowed mask and the online mask without locks.
+ *
+ * Context: any; the answer is stable only while the caller holds p->pi_lock or the lock
+ * of p's runqueue (set_cpus_allowed_ptr() holds both to change the mask).
+ * Return: true if @cpu is in p's allowed mask and online; false otherwise.
+ */
 bool task_allowed_on(const struct task_struct *p, int cpu)
 {
 	return cpumask_test_cpu(cpu, &p->cpus_allowed) && cpu_online(cpu);
 }
 
-/* Ask rq's running task to reschedule: a flag, and an IPI if remote. */
+/**
+ * resched_curr() - ask a runqueue's running task to reschedule.
+ * @rq: the runqueue.
+ *
+ * Ask rq's running task to reschedule: a flag (need_resched), and an IPI if its hart is
+ * not this one, so that it notices without waiting for its tick. The switch happens at
+ * that hart's next preemption point (interrupt exit, preempt_enable(), an unlock that
+ * re-enables interrupts, or schedule()). Does nothing if the flag is already set.
+ *
+ * Context: rq->lock held, which keeps rq->curr and this hart fixed; interrupts off.
+ * Return: Nothing.
+ */
 void resched_curr(struct rq *rq)
 {
 	struct task_struct *curr = rq->curr;
@@ -151,6 +273,18 @@ void resched_curr(struct rq *rq)
 		send_ipi(rq->cpu, IPI_RESCHEDULE);
 }
 
+/**
+ * check_preempt_curr() - should a task just queued preempt the running one?
+ * @rq: the runqueue p was just queued on.
+ * @p: the task just woken, moved or changed onto @rq; not rq->curr.
+ *
+ * Across classes the class order decides: a task of a class above rq->curr's always
+ * reschedules it (resched_curr()), one below never does. Within one class the class's
+ * hook decides (rt by priority, fair by vruntime lead; nothing preempts a stop task).
+ *
+ * Context: rq->lock held (interrupts off), rq->clock updated.
+ * Return: Nothing.
+ */
 void check_preempt_curr(struct rq *rq, struct task_struct *p)
 {
 	if (p->sched_class == rq->curr->sched_class)
@@ -159,7 +293,19 @@ void check_preempt_curr(struct rq *rq, struct task_struct *p)
 		resched_curr(rq);
 }
 
-/* The least loaded allowed online hart; used when prev_cpu will not do. */
+/**
+ * select_fallback_rq() - the least loaded hart a task may run on.
+ * @p: the task.
+ *
+ * Used when prev_cpu will not do: the hart a class chose, or the one p is on, is not
+ * allowed (or, for a fair wakeup, busier than an idle allowed one). Loads are each allowed
+ * online hart's nr_running, read without its lock: a stale answer costs balance only.
+ *
+ * Context: any; takes no lock. The caller holds p->pi_lock or the lock of p's runqueue,
+ * so that p's allowed mask does not change meanwhile.
+ * Return: the allowed online hart with the fewest queued tasks (the lowest-numbered of
+ * equals); task_cpu(p) if no allowed hart is online, which then is not an allowed one.
+ */
 int select_fallback_rq(struct task_struct *p)
 {
 	int cpu, best = -1;
@@ -184,10 +330,23 @@ static int select_task_rq(struct task_struct *p, int prev_cpu, int flags)
 	return cpu;
 }
 
-/*
- * Move a queued (not running) task to new_cpu. Called with rq->lock held
- * (and p->pi_lock, or both rq locks); returns with new_cpu's rq locked
- * instead of rq.
+/**
+ * move_queued_task() - move a queued, not running, task to another hart's runqueue.
+ * @rq: p's runqueue, locked.
+ * @p: the task; queued on @rq and not running.
+ * @new_cpu: where to move it; meant to be an allowed online hart (not checked); may be
+ *           rq's own hart.
+ *
+ * Dequeues p as TASK_ON_RQ_MIGRATING, sets its ->cpu, drops rq->lock, takes new_cpu's,
+ * enqueues p there and checks whether it preempts that hart's running task. While the
+ * locks change hands, anyone locking p's runqueue waits in __task_rq_lock() for the move
+ * to end.
+ *
+ * Context: called with rq->lock held (interrupts off, rq->clock updated) and p->pi_lock,
+ * which keeps p's mask and wakeups out. The caller must not hold new_cpu's lock too: it is
+ * taken here, so a caller holding both runqueue locks (double_rq_lock()) would recurse on
+ * it; the balancer moves tasks under both locks without this helper (pull_fair_tasks()).
+ * Return: new_cpu's runqueue, locked instead of @rq (the caller unlocks that one).
  */
 struct rq *move_queued_task(struct rq *rq, struct task_struct *p, int new_cpu)
 {
@@ -239,7 +398,6 @@ static int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_fl
 {
 	int success = 0;
 	unsigned long flags = spin_lock_irqsave(&p->pi_lock);
-
 	if (!(READ_ONCE(p->state) & state))
 		goto out;
 	success = 1;
@@ -269,11 +427,41 @@ out:
 	return success;
 }
 
+/**
+ * wake_up_process() - wake a sleeping task, or start a new one.
+ * @p: the task.
+ *
+ * Wakes p if it is TASK_INTERRUPTIBLE or TASK_UNINTERRUPTIBLE, or TASK_NEW (a created
+ * thread's first wakeup); a running, parked or dead task is left alone. A p that has not
+ * finished going to sleep (still queued) is only made TASK_RUNNING again. Otherwise this
+ * waits until p's previous hart has switched away from it (its saved context must be
+ * complete), picks a hart (its class's choice if p is allowed there, else
+ * select_fallback_rq()), queues p there and reschedules that hart's task if p should
+ * preempt it. The state test and the wakeup are one section under p->pi_lock.
+ *
+ * Context: any context, interrupt handlers included, any hart. Does not sleep, but may
+ * spin (then halt) while p's previous hart switches away from it. Takes p->pi_lock, then
+ * the target rq lock; the caller holds neither, nor any other rq lock. A preemptible
+ * caller may be preempted on the way out, when p should run here first.
+ * Return: 1 if p was in one of those states and is now TASK_RUNNING; 0 if it was not.
+ */
 int wake_up_process(struct task_struct *p)
 {
 	return try_to_wake_up(p, TASK_NORMAL | TASK_NEW, 0);
 }
 
+/**
+ * wake_up_state() - wake a task if it is in one of the given states.
+ * @p: the task.
+ * @state: the TASK_* states to wake p from (TASK_PARKED to unpark it, say).
+ *
+ * As wake_up_process(), for the states in @state only. A TASK_NEW p (when @state has
+ * TASK_NEW) is queued as a new task (ENQUEUE_NEW).
+ *
+ * Context: as wake_up_process(): any context; does not sleep; takes p->pi_lock, then an
+ * rq lock, and the caller holds neither.
+ * Return: 1 if p's state was one of @state and p is now TASK_RUNNING; 0 otherwise.
+ */
 int wake_up_state(struct task_struct *p, unsigned int state)
 {
 	return try_to_wake_up(p, state, 0);
@@ -315,8 +503,20 @@ static void finish_task_switch(struct task_struct *prev)
 		put_task_struct(prev); /* the reference it ran on */
 }
 
-/* A new thread's first C code (ret_from_kthread): finish the switch. Its
- * preempt count started at 1, the runqueue lock it is handed. */
+/**
+ * schedule_tail() - finish the switch into a new thread.
+ * @prev: the task this hart switched away from.
+ *
+ * A new thread's first C code (ret_from_kthread, switch.S), before its function: finish
+ * the switch that __schedule() made into it. Its preempt count started at 1, the runqueue
+ * lock it is handed; unlocking drops both. Also releases @prev (->on_cpu = 0, kicking a
+ * waker waiting for that), turns interrupts on and, if @prev died, drops the reference
+ * @prev ran on.
+ *
+ * Context: only from ret_from_kthread, on the new thread, with this hart's rq->lock held
+ * (taken by the task switched away from) and interrupts off. Not for C callers.
+ * Return: Nothing; the thread then runs with interrupts on and preempt count 0.
+ */
 void schedule_tail(struct task_struct *prev)
 {
 	finish_task_switch(prev);
@@ -355,6 +555,21 @@ static void __schedule(bool preempt)
 	}
 }
 
+/**
+ * schedule() - let the classes pick the next task for this hart.
+ *
+ * The way to sleep: set_current_state() to a sleeping state, test the condition, then
+ * call schedule(); the task is dequeued and runs again once woken (wake_up_process()). A
+ * wakeup in between has made it TASK_RUNNING again and it is not dequeued. Called in
+ * TASK_RUNNING, it only gives the hart up: the task stays queued and may be picked again
+ * at once. The pick walks the classes from the highest, stop > rt > fair > idle. Loops
+ * until no reschedule is pending for the task that returns.
+ *
+ * Context: process context, preemptible: preempt count 0, interrupts on, no spinlock
+ * held. Otherwise it prints "BUG: scheduling while atomic" with a backtrace and switches
+ * anyway (a TASK_DEAD task is not reported). May sleep.
+ * Return: Nothing. The task returns when it is picked again, maybe on another hart.
+ */
 void schedule(void)
 {
 	struct task_struct *p = current;
@@ -368,7 +583,19 @@ void schedule(void)
 	} while (READ_ONCE(current->need_resched));
 }
 
-/* preempt_enable() dropped the count to 0 with a reschedule pending. */
+/**
+ * preempt_schedule() - preempt the current task where preemption becomes possible again.
+ *
+ * preempt_enable() dropped the count to 0 (or spin_unlock_irqrestore() left the task
+ * preemptible) with a reschedule possibly pending. Returns at once if interrupts are off,
+ * before sched_init(), with no reschedule pending for current, or in an interrupt handler.
+ * Otherwise it switches away, leaving current queued even if it had set a sleeping state
+ * (being preempted is not sleeping), and loops until no reschedule is pending.
+ *
+ * Context: process context with preempt count 0 (its callers check that; it does not);
+ * no lock held. May sleep (it schedules).
+ * Return: Nothing.
+ */
 void preempt_schedule(void)
 {
 	if (irqs_disabled())
@@ -384,7 +611,19 @@ void preempt_schedule(void)
 	} while (READ_ONCE(current->need_resched));
 }
 
-/* On the way out of an interrupt that hit with interrupts on (trap.c). */
+/**
+ * preempt_schedule_irq() - preempt the interrupted task on the way out of an interrupt.
+ *
+ * On the way out of an interrupt that hit with interrupts on (trap.c, after irq_exit()).
+ * Returns at once before sched_init(), if the interrupted task had preemption off, or if
+ * no reschedule is pending. Otherwise it switches away, leaving the task queued whatever
+ * state it had set, and loops until no reschedule is pending. __schedule() turns
+ * interrupts on; they are off again on return, as the trap exit needs.
+ *
+ * Context: trap exit only, interrupts off, hard-irq count already dropped; no lock held.
+ * May sleep (the interrupted task is switched out).
+ * Return: Nothing; interrupts off.
+ */
 void preempt_schedule_irq(void)
 {
 	if (!scheduler_running || preempt_count() != 0 || !READ_ONCE(current->need_resched))
@@ -400,6 +639,18 @@ void preempt_schedule_irq(void)
 	} while (READ_ONCE(current->need_resched));
 }
 
+/**
+ * yield() - let other runnable tasks run before the current one.
+ *
+ * The current task stays runnable. Its class moves it behind its peers (rt: to the tail
+ * of its priority's queue; fair: behind the queued fair task with the largest vruntime;
+ * stop and idle: nothing), then schedule() picks. Tasks of a lower class still run only
+ * if nothing above them is runnable.
+ *
+ * Context: process context, preemptible (schedule() reports it otherwise). Takes this
+ * hart's rq->lock with interrupts saved; the caller holds no rq lock. May sleep.
+ * Return: Nothing.
+ */
 void yield(void)
 {
 	unsigned long flags = local_irq_save();
@@ -414,7 +665,21 @@ void yield(void)
 
 /* ---- the tick ---- */
 
-/* From each hart's timer interrupt (platform/riscv/timer.c). */
+/**
+ * scheduler_tick() - the scheduler's share of a hart's timer tick.
+ *
+ * From each hart's timer interrupt (platform/riscv/timer.c). Charges the running task and
+ * lets its class decide on preemption (fair slices, SCHED_RR rotation); counts a fair task
+ * found running off its allowed harts with no move pending (sched_affinity_violations());
+ * runs the stopper stall watchdog (cpu_stop_tick()); and, every balance period, moves fair
+ * load from the busiest hart or asks that hart's stopper to push its running task
+ * (sched_balance_tick()). Does nothing before sched_init().
+ *
+ * Context: hard interrupt context, interrupts off, on the hart whose tick it is. Takes
+ * this hart's rq->lock, and only ever tries another hart's (never spins on it). The
+ * interrupted code cannot hold this hart's rq->lock: it is never held with interrupts on.
+ * Return: Nothing.
+ */
 void scheduler_tick(void)
 {
 	if (!scheduler_running)
@@ -436,93 +701,42 @@ void scheduler_tick(void)
 	sched_balance_tick(rq);
 }
 
+/**
+ * sched_affinity_violations() - how often a task was seen off its allowed harts.
+ *
+ * Ticks, summed over every hart since boot, whose check in scheduler_tick() found the
+ * running fair task on a hart outside its allowed mask with no move pending. Each one is
+ * a bug, which the tests count.
+ *
+ * Context: any; a relaxed read.
+ * Return: the count.
+ */
 unsigned long sched_affinity_violations(void)
 {
 	return __atomic_load_n(&affinity_violations, __ATOMIC_RELAXED);
 }
 
-/* ---- policy, nice, affinity ---- */
+/* ---- the stop class ---- */
 
-/* Change p's class/priority under its rq lock, Linux's dequeue-change-
- * enqueue dance (put_prev/set_next around it when p is running). */
-static void __setscheduler(struct rq *rq, struct task_struct *p, int policy, int prio, int nice)
-{
-	/* "Current but not queued" only happens while its hart is inside
-	 * __schedule() with the lock dropped (fair's balance): it has been put
-	 * back already and is going to sleep, so it is not running for us. */
-	bool queued = task_on_rq_queued(p), running = task_current(rq, p) && queued;
-	const struct sched_class *old = p->sched_class;
-	if (queued)
-		deactivate_task(rq, p, 0);
-	if (running)
-		old->put_prev_task(rq, p);
-
-	p->policy = policy;
-	p->static_prio = NICE_TO_PRIO(nice);
-	p->se.weight = nice_to_weight(nice);
-	if (policy == SCHED_FIFO || policy == SCHED_RR) {
-		p->rt_priority = prio;
-		p->prio = MAX_RT_PRIO - 1 - prio;
-		p->sched_class = &rt_sched_class;
-	} else {
-		p->rt_priority = 0;
-		p->prio = p->static_prio;
-		p->sched_class = &fair_sched_class;
-	}
-	if (queued)
-		activate_task(rq, p, 0);
-	if (running)
-		p->sched_class->set_next_task(rq, p);
-	if (queued || running) {
-		if (running)
-			resched_curr(rq); /* let the pick loop decide afresh */
-		else
-			check_preempt_curr(rq, p);
-	}
-}
-
-int sched_setscheduler(struct task_struct *p, int policy, int prio)
-{
-	unsigned long flags;
-	if (!p || p->sched_class == &stop_sched_class || p->sched_class == &idle_sched_class)
-		return -EINVAL;
-	if (policy == SCHED_FIFO || policy == SCHED_RR) {
-		if (prio < 1 || prio > MAX_RT_PRIO - 1)
-			return -EINVAL;
-	} else if (policy == SCHED_NORMAL) {
-		if (prio != 0)
-			return -EINVAL;
-	} else {
-		return -EINVAL;
-	}
-	struct rq *rq = task_rq_lock(p, &flags);
-	update_rq_clock(rq);
-	__setscheduler(rq, p, policy, prio, PRIO_TO_NICE(p->static_prio));
-	task_rq_unlock(rq, p, flags);
-	return 0;
-}
-
-int set_user_nice(struct task_struct *p, int nice)
-{
-	unsigned long flags;
-	if (!p || nice < -20 || nice > 19 || p->sched_class == &stop_sched_class ||
-	    p->sched_class == &idle_sched_class)
-		return -EINVAL;
-	struct rq *rq = task_rq_lock(p, &flags);
-	if (p->sched_class == &rt_sched_class) {
-		/* Nice does not order rt tasks: record it for when the task
-		 * returns to fair, and leave its place in its rt queue alone
-		 * (a dequeue/enqueue would send it to the tail), as Linux does. */
-		p->static_prio = NICE_TO_PRIO(nice);
-		p->se.weight = nice_to_weight(nice);
-	} else {
-		update_rq_clock(rq);
-		__setscheduler(rq, p, p->policy, p->rt_priority, nice);
-	}
-	task_rq_unlock(rq, p, flags);
-	return 0;
-}
-
+/**
+ * sched_set_stop_task() - install, or remove, a hart's stop-class task.
+ * @cpu: the hart; a possible CPU (not checked).
+ * @stop: the task to become cpu's stop task, or NULL to leave cpu without one.
+ *
+ * The stop class holds at most one task per hart (rq->stop) and picks it whenever it is
+ * runnable, ahead of every other class: that is how cpu's stopper, migration/N, preempts
+ * everything. @stop gets the stop class and, seen from outside, SCHED_FIFO at the top rt
+ * priority. A different stop task it replaces is demoted to the rt class, as Linux does.
+ * A queued task's class is never changed: that would corrupt both classes' books.
+ *
+ * Context: any context, in practice boot (cpu_stop_init()); does not sleep. Takes cpu's
+ * rq->lock with interrupts saved; the caller holds no rq lock. It neither takes @stop's
+ * pi_lock nor binds it: the caller has bound @stop to @cpu already (kthread_create_on_cpu())
+ * and does not wake it before this returns, because a stop task never migrates and only
+ * its own hart's rq->stop is ever picked.
+ * Return: 0 on success; -EBUSY, with a warning and nothing changed, if @stop or the task
+ * it would replace is queued (so installing the running stop task again fails too).
+ */
 int sched_set_stop_task(int cpu, struct task_struct *stop)
 {
 	struct rq *rq = cpu_rq(cpu);
@@ -549,6 +763,21 @@ int sched_set_stop_task(int cpu, struct task_struct *stop)
 
 /* ---- tasks ---- */
 
+/**
+ * sched_task_init() - give a new task its scheduling defaults, a pid and a list entry.
+ * @p: the task: zero-filled (kzalloc(), or bss) and not yet visible to anyone.
+ * @name: its name, cut to TASK_COMM_LEN - 1 characters (p->comm's zeroes end it).
+ *
+ * Makes p a SCHED_NORMAL fair task at nice 0 allowed on every possible hart, holding one
+ * reference (its own), with its pi_lock ready; then gives it the next pid and puts it on
+ * the task list (task_list_add()). Everything else keeps the caller's zeroes: state
+ * TASK_RUNNING, on no runqueue, cpu 0; the caller sets what differs (state, ->cpu, stack,
+ * context).
+ *
+ * Context: thread creation (kthread.c) and sched_init(); any context that may take
+ * tasklist_lock, which is taken with interrupts saved. Does not sleep.
+ * Return: Nothing.
+ */
 void sched_task_init(struct task_struct *p, const char *name)
 {
 	spin_lock_init_class(&p->pi_lock, LOCK_CLASS_PI, 0);
@@ -564,6 +793,23 @@ void sched_task_init(struct task_struct *p, const char *name)
 	task_list_add(p);
 }
 
+/**
+ * do_exit() - end the current task.
+ * @code: the exit code; a kernel thread's is handed to kthread_stop() or
+ *        kthread_wait_exit(). Ignored for other tasks.
+ *
+ * Reports @code (completing the thread's "exited" completion), then sets TASK_DEAD and
+ * switches away for good: __schedule() dequeues the task, and the hart's next task drops
+ * the reference the dead one ran on (finish_task_switch()), which frees it unless a
+ * waiter still holds one. Interrupts go off before TASK_DEAD is set: a preemption between
+ * that and the final __schedule() must not leave a dead task queued (__schedule() also
+ * dequeues a dead task it preempts, so this is belt and braces).
+ *
+ * Context: process context, the exiting task itself, preemptible (might_sleep() warns
+ * otherwise); no lock held, since none could ever be released. Not for idle tasks. May
+ * sleep.
+ * Return: Does not return.
+ */
 void do_exit(int code)
 {
 	struct task_struct *p = current;
@@ -602,6 +848,20 @@ static struct task_struct *make_idle_task(int cpu)
 	return idle;
 }
 
+/**
+ * sched_init() - set up every hart's runqueue and idle task.
+ *
+ * For each possible hart: its runqueue (lock, fair and rt queues) and its idle task,
+ * swapper/N, made rq->curr. CPU 0's idle task is the boot context itself (init_task);
+ * the others are new tasks, handed to their harts as their first tp when they start.
+ * Then sets scheduler_running, from which on the tick, preemption and balancing act, and
+ * registers sched_show() for panic reports.
+ *
+ * Context: once, on the boot hart, before the secondary harts start, after the allocator
+ * and the per-cpu areas are ready. Interrupts may be on: the tick does nothing until
+ * scheduler_running is set. Does not sleep.
+ * Return: Nothing; panics if an idle task cannot be allocated.
+ */
 void sched_init(void)
 {
 	int cpu;
@@ -620,12 +880,29 @@ void sched_init(void)
 	pr_info("sched: classes stop > rt > fair > idle; %d runqueues", nr_cpu_ids);
 }
 
+/**
+ * cpu_idle_task() - a hart's idle task.
+ * @cpu: the hart; a possible CPU (not checked).
+ *
+ * Context: any, once sched_init() has run.
+ * Return: swapper/@cpu, the idle task (and boot context) of @cpu.
+ */
 struct task_struct *cpu_idle_task(int cpu)
 {
 	return cpu_rq(cpu)->idle;
 }
 
-/* The boot context of a hart is its idle task (pid 0, "swapper/N"). */
+/**
+ * cpu_startup_entry() - run a hart's idle loop, for good.
+ *
+ * The boot context of a hart is its idle task (pid 0, "swapper/N"); once the hart is set
+ * up it ends here. Halts in wfi while no reschedule is pending, then calls schedule(); the
+ * idle task is picked again whenever nothing else is runnable.
+ *
+ * Context: the hart's idle task only (its boot context), after sched_init() and once the
+ * hart is online; preempt count 0. Turns interrupts on. May sleep (it schedules).
+ * Return: Does not return.
+ */
 void cpu_startup_entry(void)
 {
 	struct task_struct *idle = current;
