@@ -10,9 +10,10 @@
  *                                     -ENOENT if cpu has no enabled stopper
  *   stop_one_cpu_nowait(cpu, fn, arg, work)
  *                                     queue and return (any context); false
- *                                     if disabled. work is the caller's until
- *                                     fn starts; queueing it again before
- *                                     then is refused with a warning
+ *                                     if disabled. work belongs to the
+ *                                     stopper until fn starts; queueing it
+ *                                     again before then is refused with a
+ *                                     warning
  *   stop_two_cpus(cpu1, cpu2, fn, arg) both harts enter the multi-stop state
  *                                     machine, fn runs on cpu1
  *   stop_cpus(mask, fn, arg)          fn on every hart of mask, serialised;

@@ -50,6 +50,21 @@ static void kthread_main(struct task_struct *self)
 	do_exit(ret);
 }
 
+/**
+ * kthread_exit_notify() - record a kthread's exit code and release whoever waits for its exit.
+ * @p: the exiting task (current, in do_exit()).
+ * @code: the code passed to do_exit(): fn's return value, or -EINTR if the thread was stopped
+ *	before fn ever ran.
+ *
+ * Stores @code as the thread's result and completes its ->exited for every waiter, present and
+ * future (kthread_stop(), kthread_wait_exit(), kthread_reap()). Does nothing for a task that is
+ * not a kthread. The thread still makes its final switch after this, so a waiter that frees it
+ * must also wait for that switch (kthread_reap() does).
+ *
+ * Context: internal: only do_exit() calls it, on the exiting task, before that turns interrupts
+ * off. Does not sleep.
+ * Return: Nothing.
+ */
 void kthread_exit_notify(struct task_struct *p, int code)
 {
 	struct kthread *k = to_kthread(p);
@@ -94,6 +109,24 @@ static struct task_struct *create(int (*fn)(void *), void *data, const char *nam
 	return p;
 }
 
+/**
+ * kthread_create() - create a kernel thread, not yet running.
+ * @fn: the thread function; its return value becomes the thread's exit code.
+ * @data: passed to @fn.
+ * @namefmt: printf-style format of the thread's name (cut to TASK_COMM_LEN - 1 characters).
+ * @...: the arguments of @namefmt.
+ *
+ * Allocates the task_struct, its struct kthread and a kernel stack, and leaves the thread in
+ * TASK_NEW: fair class, allowed on every hart, first placed on the calling hart (a hint). Start
+ * it with wake_up_process(); it then runs @fn(@data) and exits with the result. If kthread_stop()
+ * gets to it before it ever ran, @fn is not called at all and the exit code is -EINTR. The only
+ * reference is the thread's own, dropped once it has exited and switched away: a caller that
+ * uses the pointer after the thread could have exited must take a reference (get_task_struct())
+ * before waking it.
+ *
+ * Context: May sleep (might_sleep()): process context, interrupts and preemption on.
+ * Return: the new thread, or NULL (with a warning) if memory ran out.
+ */
 struct task_struct *kthread_create(int (*fn)(void *), void *data, const char *namefmt, ...)
 {
 	char name[TASK_COMM_LEN];
@@ -105,6 +138,19 @@ struct task_struct *kthread_create(int (*fn)(void *), void *data, const char *na
 	return create(fn, data, name);
 }
 
+/**
+ * kthread_bind() - tie a thread that is not running to one hart.
+ * @p: the thread: new (never woken), parked, or asleep in TASK_UNINTERRUPTIBLE.
+ * @cpu: the hart it must run on; must be a valid, online hart (not checked).
+ *
+ * Narrows @p's allowed mask to @cpu and moves it there, so that it starts (or resumes) on @cpu.
+ * A thread that is queued or running is refused with a warning and left as it was: it could be
+ * running elsewhere the next moment. Does not make @p per-cpu (kthread_create_on_cpu() does).
+ *
+ * Context: takes @p's pi_lock and then its rq->lock with interrupts saved, so the caller must
+ * hold neither (nor any rq->lock). Does not sleep.
+ * Return: Nothing; a refusal is reported only by the warning.
+ */
 void kthread_bind(struct task_struct *p, int cpu)
 {
 	unsigned long flags;
@@ -125,6 +171,23 @@ void kthread_bind(struct task_struct *p, int cpu)
 	task_rq_unlock(rq, p, flags);
 }
 
+/**
+ * kthread_create_on_cpu() - create a kernel thread bound to one hart, not yet running.
+ * @fn: the thread function; its return value becomes the thread's exit code.
+ * @data: passed to @fn.
+ * @cpu: the hart; must be online.
+ * @namefmt: the thread's name, a format given @cpu as its only (unsigned) argument, such as
+ *	"migration/%u".
+ *
+ * As kthread_create(), then binds the thread to @cpu and marks it per-cpu: kthread_is_per_cpu()
+ * is then true, and kthread_unpark() puts it back on @cpu. Start it with wake_up_process(). The
+ * caller holds no reference, as with kthread_create().
+ *
+ * Context: process context; the caller must hold no rq->lock or pi_lock (the bind takes them).
+ * It has no might_sleep() and its allocations only spin, so boot code (cpu_stop_init()) may
+ * use it, although kthread.h counts it among the calls that may sleep.
+ * Return: the new thread; NULL if @cpu is out of range or not online, or if memory ran out.
+ */
 struct task_struct *kthread_create_on_cpu(int (*fn)(void *), void *data, int cpu,
 					  const char *namefmt)
 {
@@ -140,6 +203,22 @@ struct task_struct *kthread_create_on_cpu(int (*fn)(void *), void *data, int cpu
 	return p;
 }
 
+/**
+ * kthread_run_on_cpu() - create a kernel thread bound to one hart and start it.
+ * @fn: the thread function; its return value becomes the thread's exit code.
+ * @data: passed to @fn.
+ * @cpu: the hart; must be online.
+ * @namefmt: the thread's name, a format given @cpu as its only (unsigned) argument.
+ *
+ * kthread_create_on_cpu() followed by wake_up_process(). The caller holds no reference: if @fn
+ * may return on its own, the thread can exit and be freed at any time after this, so use
+ * kthread_start_on_cpu() when the pointer is needed afterwards.
+ *
+ * Context: as kthread_create_on_cpu(); the wake-up takes the new thread's pi_lock and
+ * @cpu's rq->lock.
+ * Return: the new, running thread; NULL if @cpu is out of range or not online, or if memory ran
+ * out.
+ */
 struct task_struct *kthread_run_on_cpu(int (*fn)(void *), void *data, int cpu, const char *namefmt)
 {
 	struct task_struct *p = kthread_create_on_cpu(fn, data, cpu, namefmt);
@@ -148,6 +227,22 @@ struct task_struct *kthread_run_on_cpu(int (*fn)(void *), void *data, int cpu, c
 	return p;
 }
 
+/**
+ * kthread_start_on_cpu() - kthread_run_on_cpu(), keeping a reference for the caller.
+ * @fn: the thread function; its return value becomes the thread's exit code.
+ * @data: passed to @fn.
+ * @cpu: the hart; must be online.
+ * @namefmt: the thread's name, a format given @cpu as its only (unsigned) argument.
+ *
+ * Takes a reference for the caller before the thread can run (and so before it can exit), then
+ * wakes it. The caller ends with kthread_reap(), or kthread_wait_exit() and put_task_struct(),
+ * also after kthread_stop() (which does not drop this reference).
+ *
+ * Context: as kthread_create_on_cpu(); the wake-up takes the new thread's pi_lock and
+ * @cpu's rq->lock.
+ * Return: the new, running thread with a reference held for the caller; NULL if @cpu is out of
+ * range or not online, or if memory ran out.
+ */
 struct task_struct *kthread_start_on_cpu(int (*fn)(void *), void *data, int cpu,
 					 const char *namefmt)
 {
@@ -159,23 +254,63 @@ struct task_struct *kthread_start_on_cpu(int (*fn)(void *), void *data, int cpu,
 	return p;
 }
 
+/**
+ * kthread_is_per_cpu() - whether a task is a kthread created for one hart.
+ * @p: the task.
+ *
+ * True for threads made by kthread_create_on_cpu() (and its _run_ and _start_ forms), which
+ * belong to one hart: set_cpus_allowed_ptr() refuses to change their affinity.
+ *
+ * Context: any context; does not sleep.
+ * Return: true if @p is a per-cpu kthread; false for other kthreads and for non-kthreads.
+ */
 bool kthread_is_per_cpu(const struct task_struct *p)
 {
 	return p->kthread && p->kthread->bound_cpu >= 0;
 }
 
+/**
+ * kthread_should_stop() - whether the calling kthread has been told to stop.
+ *
+ * A kthread's fn polls this and returns once it is true; kthread_stop() sets it and waits.
+ *
+ * Context: any context; does not sleep.
+ * Return: true once kthread_stop() has been called on current; false otherwise, and always for
+ * a task that is not a kthread.
+ */
 bool kthread_should_stop(void)
 {
 	struct kthread *k = to_kthread(current);
 	return k && test_flag(k, KTHREAD_SHOULD_STOP);
 }
 
+/**
+ * kthread_should_park() - whether the calling kthread has been asked to park.
+ *
+ * A kthread's fn polls this and calls kthread_parkme() once it is true.
+ *
+ * Context: any context; does not sleep.
+ * Return: true from kthread_park() on current until kthread_unpark(); false otherwise, and
+ * always for a task that is not a kthread.
+ */
 bool kthread_should_park(void)
 {
 	struct kthread *k = to_kthread(current);
 	return k && test_flag(k, KTHREAD_SHOULD_PARK);
 }
 
+/**
+ * kthread_parkme() - park the calling kthread until it is unparked.
+ *
+ * Sleeps in TASK_PARKED for as long as a park request stands. The first time round it sets
+ * KTHREAD_IS_PARKED and completes ->parked, which releases kthread_park(). The state is set
+ * before the request is tested, so an unpark in between wakes it out of TASK_PARKED rather than
+ * being lost. Returns at once if no park was requested; returns running, with IS_PARKED cleared.
+ *
+ * Context: May sleep. Only from a kthread, on itself (current must be a kthread: not checked);
+ * process context, interrupts and preemption on, no spinlock held.
+ * Return: Nothing.
+ */
 void kthread_parkme(void)
 {
 	struct kthread *k = to_kthread(current);
@@ -195,6 +330,22 @@ void kthread_parkme(void)
 	__set_current_state(TASK_RUNNING);
 }
 
+/**
+ * kthread_park() - ask a kthread to park and wait until it has.
+ * @p: the kthread.
+ *
+ * Sets @p's park request and wakes it; @p must notice kthread_should_park() and call
+ * kthread_parkme(). Waits until @p is in TASK_PARKED with IS_PARKED set (it may still be
+ * switching off its hart; kthread_unpark() waits for that). For @p == current it only sets the
+ * request; the caller then calls kthread_parkme() itself. A thread that never polls
+ * kthread_should_park(), or has exited, leaves the caller waiting forever; one that was never
+ * woken is started by this and parks only from its fn (nothing parks it before fn runs).
+ *
+ * Context: May sleep (might_sleep()): process context, interrupts and preemption on, no
+ * spinlock held. Not concurrently with another kthread_park() of the same @p.
+ * Return: 0 once @p is parked (for current: once the request is set); -EBUSY if @p is not a
+ * kthread or is already parked.
+ */
 int kthread_park(struct task_struct *p)
 {
 	struct kthread *k = to_kthread(p);
@@ -210,6 +361,19 @@ int kthread_park(struct task_struct *p)
 	return 0;
 }
 
+/**
+ * kthread_unpark() - let a parked kthread run again.
+ * @p: the kthread.
+ *
+ * Clears @p's park request and wakes it out of TASK_PARKED. A per-cpu thread parks on its own
+ * hart and must come back to it: if @p is one and is parked, this first waits until it is off
+ * that hart for good, then binds it there again. Harmless if @p was not parked; does nothing for
+ * a task that is not a kthread.
+ *
+ * Context: process context; does not sleep but may spin (halting) until @p is off its hart.
+ * Takes @p's pi_lock and its rq->lock, so the caller must hold neither.
+ * Return: Nothing.
+ */
 void kthread_unpark(struct task_struct *p)
 {
 	struct kthread *k = to_kthread(p);
@@ -224,12 +388,42 @@ void kthread_unpark(struct task_struct *p)
 	wake_up_state(p, TASK_PARKED);
 }
 
+/**
+ * kthread_wait_exit() - wait for a kthread to exit and get its exit code.
+ * @p: the kthread; the caller holds a reference to it.
+ *
+ * Waits for @p's ->exited, which stays complete once set, so any number of callers may wait, and
+ * more than once. Does not ask @p to stop (kthread_stop() does) and does not drop the caller's
+ * reference; @p may still be making its final switch when this returns.
+ *
+ * Context: May sleep. Process context, interrupts and preemption on, no spinlock held; @p must
+ * be a kthread (not checked) and not current.
+ * Return: @p's exit code: its fn's return value (or the code it passed to do_exit()), or -EINTR
+ * if it was stopped before its fn ran.
+ */
 int kthread_wait_exit(struct task_struct *p)
 {
 	wait_for_completion(&p->kthread->exited);
 	return p->kthread->result;
 }
 
+/**
+ * kthread_reap() - wait for a kthread to exit, then free it.
+ * @p: the kthread; the caller holds a reference (kthread_start_on_cpu()) and gives it up here.
+ *
+ * Waits for @p to exit, then for the hart switching away from it for the last time to drop the
+ * thread's own reference, and drops the caller's: @p (task_struct, stack, struct kthread) is
+ * then normally freed before this returns, so free-page counts are exact afterwards. The second
+ * wait sleeps in msleep(1) steps rather than spinning: the dying thread may be queued on our own
+ * hart behind us, and on an oversubscribed host the hart switching away may not run for a while.
+ * After 5 s it warns and drops the reference anyway; the last user then frees @p. Any other
+ * reference held meanwhile causes that 5 s wait. The exit code is discarded: call
+ * kthread_wait_exit() first to get it.
+ *
+ * Context: May sleep. Process context, interrupts and preemption on, no spinlock held; @p must
+ * be a kthread, and must not be used afterwards.
+ * Return: Nothing.
+ */
 void kthread_reap(struct task_struct *p)
 {
 	kthread_wait_exit(p);
@@ -249,6 +443,22 @@ void kthread_reap(struct task_struct *p)
 	put_task_struct(p);
 }
 
+/**
+ * kthread_stop() - tell a kthread to stop and wait for it to exit.
+ * @p: the kthread.
+ *
+ * Sets @p's stop request, unparks it and wakes it, then waits until it has exited; @p's fn must
+ * poll kthread_should_stop() and return. A thread that was never woken is started and exits at
+ * once with -EINTR, without running its fn. A reference is held while waiting, but the caller
+ * must make sure @p still exists when calling: hold a reference, or know that @p exits only when
+ * told to (a thread whose fn returned on its own may already be freed). A reference the caller
+ * holds (kthread_start_on_cpu()) is not dropped.
+ *
+ * Context: May sleep (might_sleep()): process context, interrupts and preemption on, no spinlock
+ * held; not from @p itself, which would wait for its own exit.
+ * Return: @p's exit code (its fn's return value, or -EINTR if fn never ran); -EINVAL if @p is not
+ * a kthread.
+ */
 int kthread_stop(struct task_struct *p)
 {
 	struct kthread *k = to_kthread(p);

@@ -18,8 +18,10 @@
  * and rq->lock are taken by the wakeup that follows it (after unlocking).
  * Two stopper locks: ascending CPU order.
  *
- * What watches all this (the stall watchdog, the witnesses, counters and
- * panic dumps) is stop_machine_debug.c.
+ * The state machine every participant of a rendezvous runs,
+ * multi_cpu_stop(), is stop_machine_rendezvous.c; what watches all this
+ * (the stall watchdog, the witnesses, counters and panic dumps) is
+ * stop_machine_debug.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,11 +69,35 @@ static void cpu_stop_signal_done(struct cpu_stop_done *done)
 		complete(&done->completion);
 }
 
+/**
+ * cpu_stopper_task() - the stopper thread of a hart.
+ * @cpu: the hart; must be in 0..NR_CPUS-1 (not checked).
+ *
+ * Looks up migration/@cpu, the stop-class thread that runs whatever the stop calls queue on
+ * @cpu. Callers use it to ask "am I that hart's stopper?" (the affinity code must not move a
+ * task from its own stopper) and the tests use it to check where a stop fn ran.
+ *
+ * Context: any context; a plain read, takes no lock and does not sleep. The pointer is set once
+ * by cpu_stop_init() and never changes afterwards.
+ * Return: the stopper's task_struct; NULL before cpu_stop_init() and for a hart that was not
+ * online when cpu_stop_init() ran.
+ */
 struct task_struct *cpu_stopper_task(int cpu)
 {
 	return per_cpu(cpu_stopper, cpu).thread;
 }
 
+/**
+ * cpu_stop_state() - where a hart is in the multi-stop state machine.
+ * @cpu: the hart; must be in 0..NR_CPUS-1 (not checked).
+ *
+ * A racy snapshot for tests and statistics: @cpu's stopper records each state of a rendezvous
+ * (stop_machine(), stop_two_cpus(), stop_cpus_rendezvous()) as it enters it, and MULTI_STOP_NONE
+ * once it has left. The answer may be stale by the time the caller looks at it.
+ *
+ * Context: any context; a lockless read, does not sleep.
+ * Return: the state @cpu's stopper last entered, or MULTI_STOP_NONE if it is in no rendezvous.
+ */
 enum multi_stop_state cpu_stop_state(int cpu)
 {
 	return READ_ONCE(per_cpu(cpu_stopper, cpu).state);
@@ -147,6 +173,26 @@ static int check_cpu(int cpu)
 	return 0;
 }
 
+/**
+ * stop_one_cpu() - run a function in one hart's stopper and wait for it.
+ * @cpu: the hart that runs @fn; may be the caller's own.
+ * @fn: the function; runs in migration/@cpu, ahead of everything else on that hart.
+ * @arg: passed to @fn.
+ *
+ * Queues a work (it lives on the caller's stack) on @cpu's stopper, wakes the stopper and waits
+ * until @fn has returned. @fn runs with preemption disabled and interrupts on; it must not sleep,
+ * leak a preempt count or return with interrupts off (the stopper warns about each and repairs
+ * the last two). If @cpu's stopper is disabled nothing is queued, @fn does not run and the call
+ * does not wait.
+ *
+ * Context: May sleep. Process context only, with interrupts and preemption enabled (so no
+ * spinlock held) and not from a stop fn: there the stopper could never run, or would wait for
+ * itself. Each of those is refused with a warning naming the caller.
+ * Return: @fn's return value (a negative one cannot be told apart from the errnos below);
+ * -EINVAL if @cpu is out of range or @fn is NULL; -ENOENT if @cpu is offline, the stoppers do
+ * not exist yet (before cpu_stop_init()) or @cpu's stopper is disabled; -EDEADLK if called from
+ * one of the contexts refused above.
+ */
 int stop_one_cpu(int cpu, cpu_stop_fn_t fn, void *arg)
 {
 	struct cpu_stop_done done;
@@ -163,6 +209,28 @@ int stop_one_cpu(int cpu, cpu_stop_fn_t fn, void *arg)
 	return done.ret;
 }
 
+/**
+ * stop_one_cpu_nowait() - queue a function on one hart's stopper without waiting for it.
+ * @cpu: the hart that runs @fn; may be the caller's own.
+ * @fn: the function; runs in migration/@cpu with preemption disabled and must not sleep.
+ * @arg: passed to @fn.
+ * @work_buf: the caller's work buffer, zeroed before its first use; it must stay valid until
+ *	@fn has started.
+ *
+ * Fills @work_buf, queues it on @cpu's stopper and wakes the stopper; @fn's result is dropped.
+ * The buffer belongs to the stopper from the moment it is queued until @fn starts, and is the
+ * caller's again from then on (so @fn itself may queue it once more). Queueing a buffer that is
+ * still queued would corrupt the stopper's list, so that is refused with a warning instead.
+ * Users that must know whether @fn will run keep their own flag (active_balance, stop_pending)
+ * and clear it themselves when this returns false: nobody else will.
+ *
+ * Context: any context, interrupt context and interrupts off included (the load balancer calls
+ * it from the tick); does not sleep. Queues and wakes with preemption disabled. The wake-up takes
+ * the stopper's pi_lock and @cpu's rq->lock, and the queueing @cpu's stopper lock: the caller
+ * must hold none of them.
+ * Return: true if @fn was queued; false if not: @cpu out of range or offline, the stoppers not
+ * created yet, @fn or @work_buf NULL, @work_buf still queued, or @cpu's stopper disabled.
+ */
 bool stop_one_cpu_nowait(int cpu, cpu_stop_fn_t fn, void *arg, struct cpu_stop_work *work_buf)
 {
 	if (check_cpu(cpu) || !fn || !work_buf)
@@ -186,92 +254,26 @@ bool stop_one_cpu_nowait(int cpu, cpu_stop_fn_t fn, void *arg, struct cpu_stop_w
 	return true;
 }
 
-/* ---- the multi-stop state machine ---- */
-
-static void set_state(struct multi_stop_data *ms, enum multi_stop_state newstate)
-{
-	/* Reset the ack count before publishing the state. */
-	__atomic_store_n(&ms->thread_ack, ms->num_threads, __ATOMIC_RELAXED);
-	cpumask_clear(&ms->acked);
-	ms->state_start = get_cycles();
-	smp_wmb();
-	smp_store_release(&ms->state, newstate);
-	smp_cond_wake(&ms->state); /* participants halted waiting for it */
-}
-
-/* The last hart to ack a state moves everyone to the next one. */
-static void ack_state(struct multi_stop_data *ms)
-{
-	cpumask_set_cpu_atomic(smp_processor_id(), &ms->acked);
-	if (__atomic_sub_fetch(&ms->thread_ack, 1, __ATOMIC_ACQ_REL) == 0)
-		set_state(ms, ms->state + 1);
-}
-
-int multi_cpu_stop(void *data)
-{
-	struct multi_stop_data *ms = data;
-	struct cpu_stopper *stopper = this_cpu_ptr(&cpu_stopper);
-	enum multi_stop_state curstate = MULTI_STOP_NONE;
-	int cpu = smp_processor_id(), err = 0;
-	bool is_active =
-		ms->active_cpus ? cpumask_test_cpu(cpu, ms->active_cpus) : cpu == ms->first_cpu;
-	/* PREPARE runs with interrupts as they were (on, in the stopper): a
-	 * hart that has not arrived yet may be waiting for a cross-hart call
-	 * that only we can answer. */
-	unsigned long flags = csr_read(sstatus) & SSTATUS_SIE;
-	uint64_t entered = get_cycles();
-	struct cpu_wait w = {0, 0};
-
-	stopper->stats.rendezvous++;
-	WRITE_ONCE(stopper->ms, ms);
-	do {
-		enum multi_stop_state newstate = smp_load_acquire(&ms->state);
-		if (newstate != curstate) {
-			w = (struct cpu_wait){0, 0}; /* a fresh spin budget per state */
-			uint64_t now = get_cycles();
-			stopper->stats.state_ticks[curstate] += now - entered;
-			entered = now;
-			curstate = newstate;
-			WRITE_ONCE(stopper->state, curstate);
-			switch (curstate) {
-			case MULTI_STOP_DISABLE_IRQ:
-				local_irq_disable();
-				/* The witness: this hart's own view of itself, taken
-				 * before it acks, so every participant has one before
-				 * any fn runs (RUN needs every ack). */
-				stopper->witness.irqs_off = irqs_disabled();
-				stopper->witness.preempt_count = preempt_count();
-				smp_store_release(&stopper->witness_ms, ms);
-				break;
-			case MULTI_STOP_RUN:
-				if (is_active)
-					err = ms->fn(ms->data);
-				break;
-			default:
-				break;
-			}
-			ack_state(ms);
-		} else {
-			/* Past PREPARE interrupts are off, so the tick cannot watch
-			 * us: this loop is the watchdog (for PREPARE too). A halt
-			 * ends at the next state (set_state() kicks) or, at the
-			 * latest, a tick later (cpu_wait.h), so it keeps watching. */
-			stop_watchdog_check(ms, curstate);
-			stop_hang_check(ms, curstate);
-			if (cpu_wait_should_halt(&w))
-				cpu_wait_halt_unless(&w, &ms->state,
-						     smp_load_acquire(&ms->state) != curstate);
-			else
-				cpu_relax();
-		}
-	} while (curstate != MULTI_STOP_EXIT);
-	stopper->stats.state_ticks[MULTI_STOP_EXIT] += get_cycles() - entered;
-	WRITE_ONCE(stopper->state, MULTI_STOP_NONE);
-	WRITE_ONCE(stopper->ms, NULL);
-	local_irq_restore(flags);
-	return err;
-}
-
+/**
+ * stop_two_cpus() - rendezvous two harts and run a function on the first.
+ * @cpu1: the hart that runs @fn.
+ * @cpu2: the other participant; must differ from @cpu1.
+ * @fn: the function; runs on @cpu1 while both harts spin with interrupts off.
+ * @arg: passed to @fn.
+ *
+ * Queues multi_cpu_stop() on both stoppers and waits for both works. The two are appended in one
+ * critical section holding both stopper locks (lower CPU first), so two multi-hart works never
+ * sit in crossing orders on two lists and spin for each other forever; while stop_cpus() is
+ * queueing hart by hart it drops the locks, waits for that to end and retries. Either both works
+ * are queued or neither is.
+ *
+ * Context: May sleep. Process context only, with interrupts and preemption enabled (so no
+ * spinlock held) and not from a stop fn; each of those is refused with a warning naming the
+ * caller. Does not take stop_cpus_mutex.
+ * Return: @fn's return value; -EINVAL if @cpu1 == @cpu2, @fn is NULL or a cpu is out of range;
+ * -ENOENT if either hart is offline or has its stopper disabled, or the stoppers do not exist
+ * yet (nothing is then queued on either hart); -EDEADLK if called from a context refused above.
+ */
 int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
 {
 	struct cpu_stop_done done;
@@ -296,7 +298,7 @@ int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
 	cpumask_set_cpu(cpu1, &ms.participants);
 	cpumask_set_cpu(cpu2, &ms.participants);
 	cpu_stop_init_done(&done, 2);
-	set_state(&ms, MULTI_STOP_PREPARE);
+	multi_stop_set_state(&ms, MULTI_STOP_PREPARE);
 	work1 = work2 = (struct cpu_stop_work){
 		.fn = multi_cpu_stop, .arg = &ms, .done = &done, .caller = _RET_IP_};
 
@@ -395,6 +397,27 @@ static int check_mask_call(const cpumask_t *mask, cpu_stop_fn_t fn, const char *
 	return stop_call_would_deadlock(api, caller) ? -EDEADLK : 0;
 }
 
+/**
+ * stop_cpus() - run a function in the stopper of every hart of a mask and wait for all.
+ * @mask: the harts; all must be online.
+ * @fn: the function; runs on each hart of @mask in its stopper, with preemption disabled and
+ *	interrupts on. This is not a rendezvous: the harts do not wait for each other.
+ * @arg: passed to every call of @fn.
+ *
+ * Serialised by stop_cpus_mutex (with try_stop_cpus(), stop_machine() and
+ * stop_cpus_rendezvous()), because it uses each hart's one static stop work. It queues hart by
+ * hart with preemption disabled, so that our own stopper cannot start before the others were
+ * queued, and with stop_cpus_in_progress set, which keeps stop_two_cpus() from interleaving its
+ * works with ours. A hart whose stopper is disabled is skipped (@fn does not run there).
+ *
+ * Context: May sleep (takes a mutex, waits for a completion). Process context only, with
+ * interrupts and preemption enabled (so no spinlock held) and not from a stop fn; each of those
+ * is refused with a warning naming the caller.
+ * Return: 0, or a non-zero @fn result (if several harts return one, the last stored wins);
+ * -EINVAL if @mask is NULL or empty or @fn is NULL; -ENOENT if a hart of @mask is offline, the
+ * stoppers do not exist yet or no stopper of @mask is enabled; -EDEADLK if called from a context
+ * refused above.
+ */
 int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
 {
 	int rc = check_mask_call(mask, fn, "stop_cpus", _RET_IP_);
@@ -406,6 +429,22 @@ int stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
 	return rc;
 }
 
+/**
+ * try_stop_cpus() - stop_cpus(), unless another stop_cpus-type call is under way.
+ * @mask: the harts; all must be online.
+ * @fn: the function; runs on each hart of @mask as for stop_cpus().
+ * @arg: passed to every call of @fn.
+ *
+ * As stop_cpus(), but returns instead of waiting when stop_cpus_mutex is taken (by stop_cpus(),
+ * try_stop_cpus(), stop_machine() or stop_cpus_rendezvous()). Once it has the mutex it still
+ * waits for @fn to finish on every hart.
+ *
+ * Context: May sleep (waits for a completion). Process context only, with interrupts and
+ * preemption enabled (so no spinlock held) and not from a stop fn; each of those is refused with
+ * a warning naming the caller.
+ * Return: as stop_cpus(): 0 or a non-zero @fn result, -EINVAL, -ENOENT, -EDEADLK; and -EAGAIN
+ * if stop_cpus_mutex was held, in which case nothing was queued.
+ */
 int try_stop_cpus(const cpumask_t *mask, cpu_stop_fn_t fn, void *arg)
 {
 	int rc = check_mask_call(mask, fn, "try_stop_cpus", _RET_IP_);
@@ -433,12 +472,33 @@ static int __stop_machine(const cpumask_t *participants, const cpumask_t *active
 				     .first_cpu = cpumask_first(participants),
 				     .caller = caller};
 	cpumask_copy(&ms.participants, participants);
-	set_state(&ms, MULTI_STOP_PREPARE);
+	multi_stop_set_state(&ms, MULTI_STOP_PREPARE);
 	int rc = __stop_cpus(participants, multi_cpu_stop, &ms, caller);
 	mutex_unlock(&stop_cpus_mutex);
 	return rc;
 }
 
+/**
+ * stop_machine() - stop every online hart and run a function with interrupts off everywhere.
+ * @fn: the function.
+ * @arg: passed to @fn.
+ * @cpus: the harts that run @fn, all online; NULL for the first online hart only.
+ *
+ * Every online hart's stopper joins one rendezvous (multi_cpu_stop()): all arrive, all turn
+ * their interrupts off, the harts of @cpus run @fn while the others spin, and all leave together,
+ * so nothing else runs anywhere meanwhile (what text patching needs). Serialised with stop_cpus()
+ * by stop_cpus_mutex. Before cpu_stop_init() there are no stoppers: @fn then runs once, on the
+ * calling hart with its interrupts off, which is only right while a single hart is online (it
+ * warns otherwise); in that case @cpus is ignored beyond the empty check and no context is
+ * refused.
+ *
+ * Context: May sleep. Process context only, with interrupts and preemption enabled (so no
+ * spinlock held) and not from a stop fn; each of those is refused with a warning naming the
+ * caller. Early boot (before cpu_stop_init()) is the exception described above.
+ * Return: 0, or a non-zero @fn result (if several harts return one, the last stored wins);
+ * -EINVAL if @fn is NULL or @cpus is empty; -ENOENT if a hart of @cpus is offline (or no
+ * stopper is enabled); -EDEADLK if called from a context refused above.
+ */
 int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus)
 {
 	if (!fn || (cpus && cpumask_empty(cpus)))
@@ -462,6 +522,24 @@ int stop_machine(cpu_stop_fn_t fn, void *arg, const cpumask_t *cpus)
 	return __stop_machine(cpu_online_mask, cpus, fn, arg, _RET_IP_);
 }
 
+/**
+ * stop_cpus_rendezvous() - the stop_machine() rendezvous among some harts only.
+ * @participants: the harts that rendezvous; all must be online.
+ * @fn: the function; runs on the first hart of @participants, with interrupts off on all of them.
+ * @arg: passed to @fn.
+ *
+ * The same multi-stop state machine as stop_machine(), but harts outside @participants keep
+ * running; the bench uses it to measure the rendezvous for 1, 2, 4, ... harts. Serialised with
+ * stop_cpus() and stop_machine() by stop_cpus_mutex. Unlike stop_machine() it has no early-boot
+ * fallback.
+ *
+ * Context: May sleep. Process context only, with interrupts and preemption enabled (so no
+ * spinlock held) and not from a stop fn; each of those is refused with a warning naming the
+ * caller.
+ * Return: 0 or @fn's non-zero result; -EINVAL if @participants is NULL or empty or @fn is NULL;
+ * -ENOENT if a hart of @participants is offline, the stoppers do not exist yet or none of them
+ * is enabled; -EDEADLK if called from a context refused above.
+ */
 int stop_cpus_rendezvous(const cpumask_t *participants, cpu_stop_fn_t fn, void *arg)
 {
 	int rc = check_mask_call(participants, fn, "stop_cpus_rendezvous", _RET_IP_);
@@ -543,6 +621,20 @@ static int cpu_stopper_thread(void *data)
 
 /* ---- boot ---- */
 
+/**
+ * cpu_stop_init() - create the stoppers and open the stop calls.
+ *
+ * For each online hart: initialise its stopper's lock and work list, create migration/N bound to
+ * it, install that as the hart's stop-class task, enable it and wake it. It also reads the
+ * stop_queue_delay_us boot argument, sets up the stall watchdog and registers print_stop_info()
+ * for panics. Only at the end is stop_machine_initialized released: until then the stop calls
+ * return -ENOENT (stop_machine() runs fn in place) because the locks and lists are not set up.
+ * A hart that comes online later gets no stopper.
+ *
+ * Context: boot only, once, in start_kernel() on the boot hart after smp_boot_secondaries();
+ * process context, interrupts on. Allocates memory and panics if a stopper cannot be created.
+ * Return: Nothing.
+ */
 void cpu_stop_init(void)
 {
 	int cpu;

@@ -35,7 +35,7 @@ void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
 {
 	/*
 	 * Signed: the start read may be the next state's, written by
-	 * set_state() after our clock read (and before it publishes the
+	 * multi_stop_set_state() after our clock read (and before it publishes the
 	 * state, so the state may still read as st): then the wait is
 	 * negative, not 2^64 ticks. A newer start only shortens the wait.
 	 */

@@ -49,7 +49,9 @@ struct multi_stop_data {
 	unsigned long caller;
 };
 
+/* stop_machine_rendezvous.c */
 int multi_cpu_stop(void *data); /* the stop fn every participant runs */
+void multi_stop_set_state(struct multi_stop_data *ms, enum multi_stop_state newstate);
 
 /* stop_machine_debug.c */
 extern const char *const multi_stop_state_names[MULTI_STOP_NR];
