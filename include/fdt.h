@@ -103,6 +103,8 @@ bool fdt_getprop_u32(const struct fdt *fdt, int node, const char *name, uint32_t
 /* True if the string (list) property @name contains the entry @str. */
 bool fdt_prop_has_str(const struct fdt *fdt, int node, const char *name, const char *str);
 bool fdt_is_compatible(const struct fdt *fdt, int node, const char *compat);
+/* No "status", or "okay"/"ok": the node is in use (Linux: of_device_is_available). */
+bool fdt_node_is_available(const struct fdt *fdt, int node);
 /* "phandle" (or legacy "linux,phandle"); 0 if none or invalid. */
 uint32_t fdt_phandle(const struct fdt *fdt, int node);
 /* True if @list (@len bytes of NUL-separated strings) contains @str. */

@@ -83,17 +83,6 @@ static const char *name_of(const struct parser *p, int node)
 	return n[0] ? n : "/";
 }
 
-static bool status_okay(const struct fdt *f, int node)
-{
-	uint32_t len;
-	const char *s;
-
-	if (!fdt_getprop(f, node, "status", &len))
-		return true;
-	s = fdt_getprop_str(f, node, "status");
-	return s && (strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0);
-}
-
 /* A one-cell property that must be exactly 4 bytes when present. */
 static int read_cell(struct parser *p, int node, const char *name, uint32_t def, uint32_t *val)
 {
@@ -256,7 +245,7 @@ static int add_reserved(struct parser *p, int node, int depth)
 {
 	struct dt_range r;
 
-	if (!status_okay(&p->f, node))
+	if (!fdt_node_is_available(&p->f, node))
 		return 0;
 	for (uint32_t idx = 0;; idx++) {
 		int rc = node_reg(p, node, depth, idx, true, &r);
@@ -274,7 +263,7 @@ static int add_memory(struct parser *p, int node, int depth)
 	struct dt_info *o = p->out;
 	struct dt_range r;
 
-	if (!status_okay(&p->f, node))
+	if (!fdt_node_is_available(&p->f, node))
 		return 0;
 	for (uint32_t idx = 0;; idx++) {
 		int rc = node_reg(p, node, depth, idx, true, &r);
@@ -298,8 +287,7 @@ static uint32_t cpu_intc(const struct fdt *f, int cpu)
 
 static void copy_str(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	const char *nul = memchr(src, 0, srclen);
-	size_t n = nul ? (size_t)(nul - src) : srclen;
+	size_t n = strnlen(src, srclen);
 
 	if (n > dstlen - 1)
 		n = dstlen - 1;
@@ -332,7 +320,7 @@ static int add_cpu(struct parser *p, int node)
 
 	c = &o->cpus[o->ncpus++];
 	c->hartid = fdt_cells(reg, bus->ac);
-	c->okay = status_okay(&p->f, node);
+	c->okay = fdt_node_is_available(&p->f, node);
 	isa = fdt_getprop_str(&p->f, node, "riscv,isa");
 	if (isa)
 		copy_str(c->isa, sizeof(c->isa), isa, strlen(isa));
@@ -526,7 +514,7 @@ static int visit(struct parser *p, int node, int depth)
 	}
 	if (depth == 2 && p->reserved >= 0 && p->lv[1].node == p->reserved)
 		return add_reserved(p, node, depth);
-	if (depth >= 1 && status_okay(f, node))
+	if (depth >= 1 && fdt_node_is_available(f, node))
 		return visit_device(p, node, depth);
 	return 0;
 }
@@ -708,93 +696,4 @@ int dt_parse(const void *blob, size_t bufsize, struct dt_info *out, char *err, s
 			snprintf(err, errlen, "dtb: parse failed (%d)", rc);
 	}
 	return rc;
-}
-
-/* ---- riscv,isa ---- */
-
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Skip an optional version suffix "<major>[p<minor>]" (e.g. "2p1"). */
-static const char *skip_version(const char *s)
-{
-	if (!is_digit(*s))
-		return s;
-	while (is_digit(*s))
-		s++;
-	if (lower(*s) == 'p' && is_digit(s[1]))
-		for (s++; is_digit(*s);)
-			s++;
-	return s;
-}
-
-/* True if the multi-letter token [tok, tok + len) is @ext, maybe versioned. */
-static bool ext_token_is(const char *tok, size_t len, const char *ext)
-{
-	size_t n = strlen(ext);
-
-	if (len < n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower(tok[i]) != lower(ext[i]))
-			return false;
-	return skip_version(tok + n) == tok + len;
-}
-
-/*
- * ISA strings look like "rv64imafdch_zicsr_zifencei_sstc": "rv", the
- * XLEN, single-letter extensions (each optionally versioned, "g" meaning
- * "imafd_zicsr_zifencei"), then "_"-separated multi-letter extensions
- * (prefixes s, x, z; the first may follow the letters without "_").
- * Extensions are matched as whole tokens, case-insensitively.
- */
-bool dt_isa_has(const char *isa, const char *ext)
-{
-	bool has_g = false;
-	size_t elen;
-	const char *p;
-
-	if (!isa || !ext || !ext[0])
-		return false;
-	if (lower(isa[0]) != 'r' || lower(isa[1]) != 'v' || !is_digit(isa[2]))
-		return false;
-	elen = strlen(ext);
-	for (p = isa + 2; is_digit(*p); p++)
-		;
-	for (; *p && *p != '_'; p = skip_version(p + 1)) {
-		char c = lower(*p);
-
-		if (c == 's' || c == 'x' || c == 'z')
-			break; /* a multi-letter extension glued to the letters */
-		if (c == 'g')
-			has_g = true;
-		if (elen == 1 &&
-		    (c == lower(ext[0]) || (c == 'g' && strchr("imafd", lower(ext[0])))))
-			return true;
-	}
-	if (elen == 1)
-		return false;
-	if (has_g && (ext_token_is("zicsr", 5, ext) || ext_token_is("zifencei", 8, ext)))
-		return true;
-	while (*p) {
-		const char *end;
-
-		if (*p == '_') {
-			p++;
-			continue;
-		}
-		for (end = p; *end && *end != '_'; end++)
-			;
-		if (ext_token_is(p, (size_t)(end - p), ext))
-			return true;
-		p = end;
-	}
-	return false;
 }

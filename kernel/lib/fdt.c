@@ -610,6 +610,16 @@ bool fdt_is_compatible(const struct fdt *f, int node, const char *compat)
 	return fdt_prop_has_str(f, node, "compatible", compat);
 }
 
+bool fdt_node_is_available(const struct fdt *f, int node)
+{
+	const char *s;
+
+	if (!fdt_getprop(f, node, "status", NULL))
+		return true;
+	s = fdt_getprop_str(f, node, "status");
+	return s && (strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0);
+}
+
 uint32_t fdt_phandle(const struct fdt *f, int node)
 {
 	uint32_t ph;

@@ -1,5 +1,5 @@
 # test/host/host.mk - host-side tests of the device tree parser
-# (kernel/lib/fdt.c, kernel/lib/devicetree.c), built with the host compiler and
+# (kernel/lib/fdt.c, devicetree.c, riscv_isa.c), built with the host compiler and
 # ASan/UBSan.
 #
 # Included by the top-level Makefile; also works standalone from the
@@ -29,7 +29,7 @@ HT_OUT := $(BUILD)/host
 HT_DTB := $(HT_OUT)/dtb
 HT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -I include
-HT_SRCS := kernel/lib/fdt.c kernel/lib/devicetree.c
+HT_SRCS := kernel/lib/fdt.c kernel/lib/devicetree.c kernel/lib/riscv_isa.c
 HT_DEPS := $(HT_SRCS) include/fdt.h include/devicetree.h test/host/fdt_build.h test/host/tap.h
 HT_BINS := $(HT_OUT)/dtdump $(HT_OUT)/dt_unit $(HT_OUT)/dt_corrupt
 
