@@ -100,6 +100,16 @@ static inline void hog_relax(uint64_t *next)
 	cpu_relax();
 }
 
+/* A kthread body: hog the hart (politely, see hog_relax()) until *stop,
+ * an int, is set. */
+static inline int hog_until(void *stop)
+{
+	uint64_t pace = 0;
+	while (!*(volatile int *)stop)
+		hog_relax(&pace);
+	return 0;
+}
+
 /* p sleeps: in TASK_UNINTERRUPTIBLE, off every runqueue and off its hart. */
 static inline bool task_asleep(const struct task_struct *p)
 {

@@ -219,14 +219,6 @@ static void sched_affinity_of_queued_task(struct ktest *t)
 	EXPECT_EQ(t, ran_on[src], 0);
 }
 
-static int spin_until(void *arg)
-{
-	uint64_t pace = 0;
-	while (!*(volatile int *)arg)
-		hog_relax(&pace);
-	return 0;
-}
-
 static void sched_affinity_bad_masks_refused(struct ktest *t)
 {
 	cpumask_t empty, offline;
@@ -257,7 +249,7 @@ static void sched_affinity_bad_masks_refused(struct ktest *t)
 		cpumask_clear(&there);
 		cpumask_set_cpu(away, &there);
 		halt = 0;
-		struct task_struct *r = kthread_create(spin_until, (void *)&halt, "runner");
+		struct task_struct *r = kthread_create(hog_until, (void *)&halt, "runner");
 		ASSERT_TRUE(t, r != NULL);
 		kthread_bind(r, home);
 		get_task_struct(r);
@@ -274,7 +266,7 @@ static void sched_affinity_bad_masks_refused(struct ktest *t)
 	/* A per-cpu thread's affinity is fixed. */
 	static volatile int stop;
 	stop = 1;
-	struct task_struct *pc = kthread_create_on_cpu(spin_until, (void *)&stop, 0, "pcpu/%u");
+	struct task_struct *pc = kthread_create_on_cpu(hog_until, (void *)&stop, 0, "pcpu/%u");
 	ASSERT_TRUE(t, pc != NULL);
 	EXPECT_EQ(t, set_cpus_allowed_ptr(pc, cpu_online_mask),
 		  num_online_cpus() > 1 ? -EINVAL : 0);
@@ -298,7 +290,7 @@ static void sched_load_balance_spreads_spinners(struct ktest *t)
 	/* All start on one hart (bound), then may go anywhere: only the
 	 * balancer can spread them, since they never sleep. */
 	for (int i = 0; i < total; i++) {
-		ts[i] = kthread_create(spin_until, (void *)&stop, "spin%d", i);
+		ts[i] = kthread_create(hog_until, (void *)&stop, "spin%d", i);
 		ASSERT_TRUE(t, ts[i] != NULL);
 		kthread_bind(ts[i], first);
 		get_task_struct(ts[i]);
