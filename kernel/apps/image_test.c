@@ -4,7 +4,7 @@
  * with a status that says whether all passed.
  *
  * crash=panic|fault|overflow instead crashes on purpose, so that the
- * host can check the crash paths end to end (test/crash_tests.py): a
+ * host can check the crash paths end to end (test/image_checks.py): a
  * clear message, a backtrace it can symbolise, QEMU exit status 3.
  */
 #include <string.h>
