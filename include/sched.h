@@ -132,7 +132,15 @@ void yield(void);
 void scheduler_tick(void);	 /* the timer interrupt, every hart */
 void preempt_schedule_irq(void); /* trap exit, if the interrupt hit with interrupts on */
 unsigned long sched_affinity_violations(void); /* ticks that saw a task off its mask */
-#define set_current_state(s)   __atomic_store_n(&current->state, (s), __ATOMIC_SEQ_CST)
+/* Linux's smp_store_mb(): the state store, then a full fence, so the
+ * sleeper's next load of its wake condition cannot pass the store (a C11
+ * seq_cst store alone does not order a later relaxed load; GCC emits no
+ * trailing fence for it). Pairs with the fence in try_to_wake_up(). */
+#define set_current_state(s)                                                                       \
+	do {                                                                                       \
+		WRITE_ONCE(current->state, (s));                                                   \
+		smp_mb();                                                                          \
+	} while (0)
 #define __set_current_state(s) WRITE_ONCE(current->state, (s))
 
 int sched_setscheduler(struct task_struct *p, int policy, int prio);

@@ -398,10 +398,17 @@ static int try_to_wake_up(struct task_struct *p, unsigned int state, int wake_fl
 {
 	int success = 0;
 	unsigned long flags = spin_lock_irqsave(&p->pi_lock);
+	/* Linux's smp_mb__after_spinlock(): the caller's store of the wake
+	 * condition is ordered before our load of p->state. The sleeper
+	 * stores its state, then (full fence, set_current_state()) loads the
+	 * condition; without this fence each could miss the other's store
+	 * (our lock's acquire orders only later accesses after the lock, and
+	 * RVWMO and TSO alike let a store pass a later load). */
+	smp_mb();
 	if (!(READ_ONCE(p->state) & state))
 		goto out;
 	success = 1;
-	smp_mb(); /* read on_rq after state (pairs with __schedule's dequeue) */
+	smp_rmb(); /* read on_rq after state (pairs with __schedule's dequeue) */
 	if (READ_ONCE(p->on_rq) && ttwu_runnable(p))
 		goto out;
 	/* Off every runqueue; wait until its old hart has switched away from
