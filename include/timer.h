@@ -20,7 +20,8 @@ void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
 int add_timer(struct timer_list *t);  /* on this hart; returns which */
 bool del_timer(struct timer_list *t); /* true if it was pending */
 bool del_timer_sync(struct timer_list *t, int armed_cpu);
-void run_local_timers(void); /* tick, interrupt context */
+void run_local_timers(void);			       /* tick, interrupt context */
+bool get_next_timer_interrupt(unsigned long *expires); /* irqs off: this hart's first */
 
 long schedule_timeout(long ticks); /* may sleep; set the task state first */
 void msleep(unsigned int ms);	   /* may sleep */

@@ -103,6 +103,32 @@ void run_local_timers(void)
 	}
 }
 
+/**
+ * get_next_timer_interrupt() - when this hart's first timer expires.
+ * @expires: set to that timer's expiry, in jiffies, when there is one.
+ *
+ * For tickless idle: the tick may stay off until then. Another hart never
+ * adds to this list (add_timer() arms on the caller's own hart), so with
+ * interrupts off the answer stays true until this hart adds a timer.
+ *
+ * Context: interrupts off; takes this hart's timer base lock.
+ * Return: true if a timer is pending on this hart (*@expires set).
+ */
+bool get_next_timer_interrupt(unsigned long *expires)
+{
+	struct timer_base *b = base_of(smp_processor_id());
+	struct timer_list *t;
+	bool any = false;
+	spin_lock(&b->lock);
+	list_for_each_entry(t, &b->timers, entry) {
+		if (!any || (long)(t->expires - *expires) < 0)
+			*expires = t->expires;
+		any = true;
+	}
+	spin_unlock(&b->lock);
+	return any;
+}
+
 /* del_timer(), and wait for its function if it is running right now:
  * after this returns the timer (and what it points to) may be freed. */
 bool del_timer_sync(struct timer_list *t, int armed_cpu)

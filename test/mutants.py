@@ -174,6 +174,12 @@ MUTANTS: List[Mutant] = [
            "stop_users", 2,
            "a dequeued task's lag is measured before min_vruntime moves on",
            "the lag check in dequeue_task_fair(), on the active balance's pull"),
+    Mutant("tick-never-stops", "platform/riscv/timer.c",
+           "\tif (!nohz_enabled)\n\t\treturn;\n\tuint64_t now = get_cycles(), when",
+           "\tif (nohz_enabled)\n\t\treturn;\n\tuint64_t now = get_cycles(), when",
+           "timer", 2,
+           "an idle hart stops its tick",
+           "timer_idle_hart_stops_its_tick counts the hart's tickless periods"),
 ]
 
 # The subset make test runs (the full set runs in CI: make mutants).

@@ -27,6 +27,7 @@
 #include "mm.h"
 #include "preempt.h"
 #include "smp.h"
+#include "tick.h"
 #include "trap.h"
 #include "entry.h"
 #include "kernel/sched/internal.h"
@@ -550,6 +551,8 @@ static void __schedule(bool preempt)
 	next = pick_next_task(rq);
 
 	if (next != prev) {
+		if (prev == rq->idle)
+			tick_nohz_idle_exit(); /* work again: the tick with it */
 		rq->nr_switches++;
 		prev->nvcsw++;
 		WRITE_ONCE(next->on_cpu, 1);
@@ -918,9 +921,14 @@ void cpu_startup_entry(void)
 		 * pending interrupt, which is taken once they are on again, so
 		 * a wakeup between the check and the wfi is never lost. */
 		local_irq_disable();
-		if (!READ_ONCE(idle->need_resched))
+		if (!READ_ONCE(idle->need_resched) && !nohz_balance_pending()) {
+			/* Nothing to do: stop the tick until this hart's next
+			 * timer (restarted when the hart leaves idle). */
+			tick_nohz_idle_enter();
 			wfi();
+		}
 		local_irq_enable();
+		nohz_idle_balance(); /* a busy hart asked us to pull */
 		if (READ_ONCE(idle->need_resched))
 			schedule();
 	}

@@ -17,7 +17,9 @@
  * to go idle also tries one pull (its balance hook, in the pick loop).
  */
 #include "ktime.h"
+#include "ipi.h"
 #include "smp.h"
+#include "tick.h"
 #include "kernel/sched/internal.h"
 
 #define NICE_0_WEIGHT	      1024
@@ -393,12 +395,9 @@ static bool active_balance(struct rq *busiest, int this_cpu)
 	return start;
 }
 
-/* From the tick, rq->lock not held, interrupts off. */
-void sched_balance_tick(struct rq *rq)
+/* Pull toward rq from the busiest hart; rq->lock not held, interrupts off. */
+static void balance_from_busiest(struct rq *rq)
 {
-	if ((long)(jiffies - rq->balance_tick) < 0)
-		return;
-	rq->balance_tick = jiffies + BALANCE_TICKS;
 	struct rq *busiest = find_busiest_rq(rq->cpu);
 	if (!busiest)
 		return;
@@ -411,6 +410,53 @@ void sched_balance_tick(struct rq *rq)
 	 * the busiest hart's stopper, see active_balance()). */
 	if (!moved && imbalance > 0)
 		active_balance(busiest, rq->cpu);
+}
+
+/*
+ * Tickless idle harts have no tick to balance from: a hart with fair
+ * tasks waiting (and one that may move) asks one of them, by an IPI, to
+ * run a balance pass now (Linux's nohz idle balance kick, one hart at a
+ * time). At most once per balance period of the kicking hart.
+ */
+static void nohz_balancer_kick(struct rq *rq)
+{
+	if (rq->cfs.nr_running < 2 || !READ_ONCE(rq->cfs.nr_migratable))
+		return;
+	int cpu;
+	for_each_cpu(cpu, &nohz_idle_mask) {
+		if (cpu == rq->cpu || !cpu_online(cpu))
+			continue;
+		if (!__atomic_exchange_n(&cpu_rq(cpu)->nohz_balance_kick, 1, __ATOMIC_ACQ_REL))
+			send_ipi(cpu, IPI_KICK);
+		return;
+	}
+}
+
+/* From the tick, rq->lock not held, interrupts off. */
+void sched_balance_tick(struct rq *rq)
+{
+	if ((long)(jiffies - rq->balance_tick) < 0)
+		return;
+	rq->balance_tick = jiffies + BALANCE_TICKS;
+	balance_from_busiest(rq);
+	nohz_balancer_kick(rq);
+}
+
+bool nohz_balance_pending(void)
+{
+	return READ_ONCE(this_rq()->nohz_balance_kick);
+}
+
+/* The idle loop, interrupts on: a busy hart kicked us (nohz_balancer_kick()). */
+void nohz_idle_balance(void)
+{
+	struct rq *rq = this_rq();
+	if (!READ_ONCE(rq->nohz_balance_kick))
+		return;
+	unsigned long flags = local_irq_save();
+	WRITE_ONCE(rq->nohz_balance_kick, 0);
+	balance_from_busiest(rq);
+	local_irq_restore(flags);
 }
 
 const struct sched_class fair_sched_class = {

@@ -43,6 +43,7 @@ struct rq {
 	unsigned long newidle_stamp; /* jiffies of the last idle-time pull attempt */
 	int active_balance;	     /* a push of the running task is queued (rq->lock) */
 	int push_cpu;		     /* where the active balance pushes to */
+	int nohz_balance_kick;	     /* a busy hart asked this tickless idle one to balance */
 	unsigned long active_pushed; /* tasks moved by active balancing */
 	unsigned long stopper_moved; /* running tasks migration_cpu_stop moved off this hart */
 	struct cpu_stop_work active_balance_work;
@@ -128,6 +129,8 @@ struct rq *move_queued_task(struct rq *rq, struct task_struct *p, int new_cpu);
 void init_cfs_rq(struct cfs_rq *cfs);
 unsigned long nice_to_weight(int nice);
 void sched_balance_tick(struct rq *rq);
+bool nohz_balance_pending(void); /* idle loop, irqs off */
+void nohz_idle_balance(void);	 /* idle loop: balance if a busy hart asked */
 bool can_migrate_task(const struct task_struct *p, int dst_cpu);
 /* p's allowed mask changes while it may be queued on rq (rq->lock held). */
 void fair_update_migratable(struct rq *rq, struct task_struct *p, int old_nr_allowed);

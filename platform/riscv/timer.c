@@ -6,7 +6,16 @@
  * it (the write goes straight to the hart, no trap into M-mode),
  * otherwise through SBI TIME. stimecmp reads 0 at entry, so it is
  * programmed before sie.STIE is set.
+ *
+ * Tickless idle (Linux's NO_HZ_IDLE; nohz=off turns it off): a hart that
+ * goes idle programs its timer for its first pending timer, or not at
+ * all, instead of the next tick; leaving idle (the switch away from the
+ * idle task) restarts the tick on the old grid. jiffies never depends on
+ * one hart ticking: it is computed from the time CSR by whoever updates
+ * it (every tick, and every interrupt taken while the tick is off).
  */
+#include <string.h>
+#include "cmdline.h"
 #include "kernel.h"
 #include "ktime.h"
 #include "percpu.h"
@@ -22,7 +31,13 @@ static bool use_sstc;
 static uint64_t tick_period;
 static uint64_t jiffies_epoch; /* time CSR value that jiffies 0 stands for */
 DEFINE_PER_CPU(unsigned long, tick_count);
-DEFINE_PER_CPU(uint64_t, next_tick);
+DEFINE_PER_CPU(uint64_t, next_tick); /* when this hart's timer is programmed for */
+static bool nohz_enabled = true;
+/* Harts idle with their tick stopped: the busy ones kick one of them to
+ * balance (kernel/sched/fair.c), as no tick will. */
+cpumask_t nohz_idle_mask;
+DEFINE_PER_CPU(bool, tick_stopped);
+DEFINE_PER_CPU(unsigned long, tick_stops); /* idle periods with the tick off */
 
 uint64_t ticks_to_ns(uint64_t t)
 {
@@ -58,6 +73,13 @@ void time_init(uint32_t timebase, bool sstc)
 	use_sstc = sstc;
 	tick_period = timebase_hz / HZ;
 	jiffies_epoch = get_cycles();
+	char v[8] = "";
+	nohz_enabled = !(cmdline_get("nohz", v, sizeof(v)) && strcmp(v, "off") == 0);
+}
+
+bool tick_nohz_enabled(void)
+{
+	return nohz_enabled;
 }
 
 /*
@@ -106,12 +128,78 @@ void timer_defer_due_tick(void)
 	program_timer(next);
 }
 
+/**
+ * tick_nohz_idle_enter() - stop this hart's tick for an idle period.
+ *
+ * Programs the timer for this hart's first pending timer (the tick would
+ * only run it then; no other hart adds to this hart's list), or for
+ * never. Called again after every interrupt that did not end the idle
+ * period, so a timer added meanwhile is seen. If the next tick comes
+ * first anyway, the tick keeps running.
+ *
+ * Context: the idle loop, interrupts off, nothing to run (need_resched
+ * clear); the caller halts in wfi next.
+ * Return: Nothing.
+ */
+void tick_nohz_idle_enter(void)
+{
+	if (!nohz_enabled)
+		return;
+	uint64_t now = get_cycles(), when = UINT64_MAX;
+	unsigned long expires;
+	jiffies_update(now);
+	if (get_next_timer_interrupt(&expires))
+		when = (long)(expires - jiffies) <= 0 ? now : jiffies_epoch + expires * tick_period;
+	if (!this_cpu(tick_stopped)) {
+		if (when <= this_cpu(next_tick))
+			return; /* the tick is the next event anyway */
+		this_cpu(tick_stopped) = true;
+		this_cpu(tick_stops)++;
+		cpumask_set_cpu_atomic(smp_processor_id(), &nohz_idle_mask);
+	}
+	this_cpu(next_tick) = when;
+	program_timer(when);
+}
+
+/**
+ * tick_nohz_idle_exit() - restart this hart's tick as it leaves idle.
+ *
+ * The next tick lands on the grid jiffies counts in, as if the tick had
+ * never stopped.
+ *
+ * Context: interrupts off (__schedule(), switching away from the idle
+ * task). No-op if the tick runs.
+ * Return: Nothing.
+ */
+void tick_nohz_idle_exit(void)
+{
+	if (!this_cpu(tick_stopped))
+		return;
+	uint64_t now = get_cycles();
+	this_cpu(tick_stopped) = false;
+	cpumask_clear_cpu_atomic(smp_processor_id(), &nohz_idle_mask);
+	jiffies_update(now);
+	this_cpu(next_tick) =
+		jiffies_epoch + ((now - jiffies_epoch) / tick_period + 1) * tick_period;
+	program_timer(this_cpu(next_tick));
+}
+
+/* Every interrupt, before its handler: with the tick off nobody else may
+ * be bringing jiffies up to date (Linux's tick_irq_enter()). */
+void tick_irq_enter(void)
+{
+	if (this_cpu(tick_stopped))
+		jiffies_update(get_cycles());
+}
+
 void timer_interrupt(void)
 {
 	uint64_t now = get_cycles();
 	uint64_t next = this_cpu(next_tick) + tick_period;
-	/* Late (oversubscribed host): skip missed ticks rather than storm. */
-	if (next <= now)
+	/* Late (oversubscribed host): skip missed ticks rather than storm.
+	 * (After a tickless idle period that ended in a timer, next_tick was
+	 * that timer's expiry; the tick resumes from it until idle again.) */
+	if (next <= now || next < this_cpu(next_tick))
 		next = now + tick_period;
 	this_cpu(next_tick) = next;
 	program_timer(next);

@@ -141,6 +141,7 @@ void do_trap(struct pt_regs *regs)
 		return;
 	}
 	irq_enter();
+	tick_irq_enter();
 	this_cpu(irq_count)++;
 	struct pt_regs *outer = this_cpu(irq_regs);
 	this_cpu(irq_regs) = regs;

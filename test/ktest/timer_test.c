@@ -1,6 +1,7 @@
 /*
- * timer_test.c - every hart's tick advances and ktime_get_ns() never
- * goes backwards on any hart.
+ * timer_test.c - every busy hart's tick advances, an idle hart stops its
+ * tick yet its timers fire, and ktime_get_ns() never goes backwards on
+ * any hart.
  */
 #include "cpu_wait.h"
 #include "ktest.h"
@@ -11,11 +12,23 @@
 #include "stop_machine.h"
 #include "timer.h"
 #include "tick.h"
+#include "sched_helpers.h"
 
 static void timer_tick_advances_on_every_hart(struct ktest *t)
 {
 	static unsigned long start[NR_CPUS];
+	static volatile int stop;
+	static struct task_struct *hog[NR_CPUS];
 	int cpu;
+	/* An idle hart stops its tick (tickless idle): keep every hart busy,
+	 * ours included (we sleep between looks), so every one must tick. */
+	stop = 0;
+	for_each_online_cpu(cpu) {
+		hog[cpu] = kthread_create_on_cpu(hog_until, (void *)&stop, cpu, "tick/%u");
+		ASSERT_TRUE(t, hog[cpu] != NULL);
+		get_task_struct(hog[cpu]);
+		wake_up_process(hog[cpu]);
+	}
 	for_each_online_cpu(cpu)
 		start[cpu] = READ_ONCE(per_cpu(tick_count, cpu));
 	unsigned long j0 = jiffies;
@@ -35,9 +48,53 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 			break;
 		msleep(1);
 	}
+	stop = 1;
+	for_each_online_cpu(cpu)
+		kthread_reap(hog[cpu]);
 	for_each_online_cpu(cpu)
 		EXPECT_GE(t, READ_ONCE(per_cpu(tick_count, cpu)), start[cpu] + 5);
 	EXPECT_GT(t, jiffies, j0);
+}
+
+/* ---- tickless idle ---- */
+
+static uint64_t nap_elapsed;
+
+static int nap_ten_times(void *arg)
+{
+	uint64_t t0 = get_cycles();
+	for (int i = 0; i < 10; i++)
+		msleep(10);
+	nap_elapsed = get_cycles() - t0;
+	return 0;
+}
+
+static void timer_idle_hart_stops_its_tick(struct ktest *t)
+{
+	if (!tick_nohz_enabled())
+		ktest_skip(t, "tickless idle is off (nohz=off)");
+	int cpu = pin_other_or_skip(t, "needs two harts: an idle one besides ours");
+	unsigned long stops0 = READ_ONCE(per_cpu(tick_stops, cpu));
+	/* A thread on that hart naps 10 x 10 ms: between naps the hart is
+	 * idle with its tick stopped, and each nap's timer must still fire
+	 * (the hart's timer is programmed for it, not for the tick). */
+	struct task_struct *s = kthread_create_on_cpu(nap_ten_times, NULL, cpu, "nap/%u");
+	ASSERT_TRUE(t, s != NULL);
+	get_task_struct(s);
+	wake_up_process(s);
+	kthread_reap(s);
+	unsigned long stops = READ_ONCE(per_cpu(tick_stops, cpu)) - stops0;
+	/* And with nothing left to run there, it stays idle, tick off. */
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 5;
+	while (!READ_ONCE(per_cpu(tick_stopped, cpu)) && get_cycles() < deadline)
+		msleep(1);
+	bool stopped = READ_ONCE(per_cpu(tick_stopped, cpu));
+	unpin_self();
+	ktest_log(t, "cpu%d: %lu tickless idle periods over 10 naps of 10 ms (%lu ms in all)", cpu,
+		  stops, ticks_to_ms(nap_elapsed));
+	EXPECT_GE(t, stops, 5);
+	EXPECT_TRUE(t, stopped);
+	EXPECT_GE(t, ticks_to_ms(nap_elapsed), 100); /* no timer fired early */
 }
 
 static int backwards;
@@ -127,5 +184,5 @@ static void timer_expires_while_cpu0_is_held(struct ktest *t)
 }
 
 KTEST_SUITE(timer, KTEST_CASE(timer_tick_advances_on_every_hart),
-	    KTEST_CASE(timer_ktime_is_monotonic), KTEST_CASE(timer_expires_while_cpu0_is_held),
-	    KTEST_CASE(timer_conversions));
+	    KTEST_CASE(timer_idle_hart_stops_its_tick), KTEST_CASE(timer_ktime_is_monotonic),
+	    KTEST_CASE(timer_expires_while_cpu0_is_held), KTEST_CASE(timer_conversions));
