@@ -1,0 +1,112 @@
+/*
+ * sched_wake_test.c - the sched_wake suite: a wake-up of a task whose hart
+ * is idle reaches that hart by a RESCHEDULE IPI, every time.
+ *
+ * With tickless idle nothing else wakes an idle hart: a lost IPI leaves
+ * the wakee queued on a hart halted in wfi, and the case fails on its
+ * timeout rather than being rescued by the next tick. The IPI count on
+ * the target proves each wake took one.
+ */
+#include "ipi.h"
+#include "ktest.h"
+#include "kthread.h"
+#include "ktime.h"
+#include "sched_helpers.h"
+#include "smp.h"
+#include "tick.h"
+#include "wait.h"
+
+struct wakee {
+	struct completion go, back;
+	volatile int quit;
+	unsigned long woken;
+};
+
+static struct wakee wakees[NR_CPUS];
+
+static int wakee_fn(void *arg)
+{
+	struct wakee *w = arg;
+	for (;;) {
+		wait_for_completion(&w->go);
+		if (READ_ONCE(w->quit))
+			break;
+		w->woken++;
+		complete(&w->back);
+	}
+	return 0;
+}
+
+/* Whether cpu runs its idle task (on_cpu: the switch to it is done) and
+ * p sleeps; waits up to `seconds`. */
+static bool wait_idle_with(int cpu, const struct task_struct *p, unsigned seconds)
+{
+	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * seconds;
+	for (;;) {
+		bool idle = READ_ONCE(cpu_idle_task(cpu)->on_cpu) && task_asleep(p);
+		if (idle || get_cycles() >= deadline)
+			return idle;
+		msleep(1);
+	}
+}
+
+static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
+{
+	static struct task_struct *task[NR_CPUS];
+	int self = pin_other_or_skip(t, "needs two harts: a waker and an idle one");
+	self = smp_processor_id(); /* pinned: stays */
+	int n = 0, cpu, rounds = 40 * (num_online_cpus() - 1);
+	int targets[NR_CPUS] = {0};
+	for_each_online_cpu(cpu) {
+		if (cpu == self)
+			continue;
+		struct wakee *w = &wakees[cpu];
+		init_completion(&w->go);
+		init_completion(&w->back);
+		w->quit = 0;
+		w->woken = 0;
+		task[cpu] = kthread_create_on_cpu(wakee_fn, w, cpu, "wakee/%u");
+		ASSERT_TRUE(t, task[cpu] != NULL);
+		get_task_struct(task[cpu]);
+		wake_up_process(task[cpu]);
+		targets[n++] = cpu;
+	}
+	ASSERT_TRUE(t, n > 0);
+	int lost = 0, no_ipi = 0, not_idle = 0;
+	for (int r = 0; r < rounds && !lost; r++) {
+		int target = targets[ktest_rand(&t->rng) % (unsigned)n];
+		struct wakee *w = &wakees[target];
+		/* The wakee asleep, its hart idle: only an IPI can wake it. */
+		if (!wait_idle_with(target, task[target], 5)) {
+			not_idle++;
+			continue;
+		}
+		unsigned long ipis = ipi_count_received(target, IPI_RESCHEDULE);
+		complete(&w->go);
+		/* Generous for an oversubscribed host; a lost IPI never ends. */
+		if (!wait_for_completion_timeout(&w->back, msecs_to_jiffies(10000))) {
+			ktest_log(t, "round %d: the wakee on idle cpu%d never ran (lost wake-up)",
+				  r, cpu);
+			lost++;
+			break;
+		}
+		if (ipi_count_received(target, IPI_RESCHEDULE) == ipis)
+			no_ipi++;
+	}
+	ktest_log(t, "%d rounds over %d idle harts (seeded); %d harts were busy at a look", rounds,
+		  n, not_idle);
+	for (int i = 0; i < n; i++) {
+		struct wakee *w = &wakees[targets[i]];
+		WRITE_ONCE(w->quit, 1);
+		complete(&w->go);
+		kthread_reap(task[targets[i]]);
+	}
+	unpin_self();
+	EXPECT_EQ(t, lost, 0);
+	/* Every wake of a sleeper on an idle hart took a RESCHEDULE IPI. */
+	EXPECT_EQ(t, no_ipi, 0);
+	/* Idle harts are the point: most looks must find one. */
+	EXPECT_LE(t, not_idle, rounds / 4);
+}
+
+KTEST_SUITE(sched_wake, KTEST_CASE(sched_wake_reaches_idle_harts_by_ipi));
