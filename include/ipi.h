@@ -37,7 +37,10 @@ enum ipi_path ipi_path(void);
 
 void send_ipi(int cpu, enum ipi_reason reason);
 void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason);
-void ipi_interrupt(void); /* trap context: handle every pending reason */
+/* RESCHEDULE, deferred to the end of the caller's critical section (ipi.c). */
+void send_resched_ipi(int cpu);
+void resched_ipi_flush(void); /* ring what this hart deferred */
+void ipi_interrupt(void);     /* trap context: handle every pending reason */
 /* Interrupts off, after a wfi: take a pending kick without taking the
  * interrupt; any other pending reason is left for the interrupt. */
 void ipi_absorb_kick(void);

@@ -30,6 +30,8 @@ void cpu_wait_init(void)
 /* Interrupts are masked from here to cpu_wait_halt_end(). */
 unsigned long cpu_wait_halt_begin(const volatile void *ptr)
 {
+	/* Whoever we wait for may be the hart we have yet to tell. */
+	resched_ipi_flush();
 	unsigned long flags = local_irq_save();
 	WRITE_ONCE(this_cpu(wait_on), ptr);
 	/* amoadd.aqrl: the wait_on store is ordered before it and the

@@ -93,6 +93,64 @@ void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason)
 	ipi_hw_send_mask(mask);
 }
 
+/*
+ * RESCHEDULE IPIs asked for inside a critical section are rung when it
+ * ends: a woken hart's first steps take the locks its waker holds (its
+ * own rq->lock, the completion's wait lock), and on QEMU the doorbell
+ * returns to the sender later than the IPI reaches the target, which then
+ * spins on those locks for tens of microseconds (the wake-up latency this
+ * was measured at: 60 of 100 us). Deferred only while the sender cannot
+ * be preempted, and rung before it can be (resched_ipi_flush() runs
+ * first wherever the preempt count drops to 0, at interrupt exit, in
+ * __schedule() and before any halt): the stopper rule "remote stoppers
+ * are woken before the local one can preempt the queuer" still holds.
+ */
+static DEFINE_PER_CPU(cpumask_t, resched_deferred_mask);
+static DEFINE_PER_CPU(int, resched_deferred);
+
+/**
+ * send_resched_ipi() - tell @cpu to reschedule, now or when we may be preempted.
+ * @cpu: the target hart, not ours.
+ *
+ * Context: any. With the preempt count raised or interrupts off the IPI is
+ * rung by this hart's next resched_ipi_flush(), which comes before this
+ * hart can switch tasks or halt.
+ * Return: Nothing.
+ */
+void send_resched_ipi(int cpu)
+{
+	if (preempt_count() == 0 && !irqs_disabled()) {
+		send_ipi(cpu, IPI_RESCHEDULE);
+		return;
+	}
+	/* Not preemptible: this hart stays ours until the flush. */
+	cpumask_set_cpu(cpu, this_cpu_ptr(&resched_deferred_mask));
+	WRITE_ONCE(this_cpu(resched_deferred), 1);
+}
+
+/**
+ * resched_ipi_flush() - ring the RESCHEDULE IPIs this hart deferred.
+ *
+ * Context: any; cheap when nothing is deferred (one load).
+ * Return: Nothing.
+ */
+void resched_ipi_flush(void)
+{
+	/* Raw: a stale look only skips a flush the old hart's next flush
+	 * point (its __schedule(), which moved us) makes. */
+	if (!READ_ONCE(raw_cpu(resched_deferred)))
+		return;
+	unsigned long flags = local_irq_save();
+	if (this_cpu(resched_deferred)) {
+		cpumask_t m;
+		cpumask_copy(&m, this_cpu_ptr(&resched_deferred_mask));
+		cpumask_clear(this_cpu_ptr(&resched_deferred_mask));
+		WRITE_ONCE(this_cpu(resched_deferred), 0);
+		send_ipi_mask(&m, IPI_RESCHEDULE);
+	}
+	local_irq_restore(flags);
+}
+
 void send_ipi(int cpu, enum ipi_reason reason)
 {
 	cpumask_t m;

@@ -18,6 +18,7 @@
 #include "ktime.h"
 #include "preempt.h"
 #include "smp.h"
+#include "ipi.h"
 #include "spinlock.h"
 
 /* ---- the lock order check ---- */
@@ -227,6 +228,8 @@ void spin_unlock_irqrestore(spinlock_t *l, unsigned long flags)
 {
 	__spin_release(l);
 	preempt_enable_no_resched();
+	if (preempt_count() == 0)
+		resched_ipi_flush(); /* even if interrupts stay off for the caller */
 	local_irq_restore(flags);
 	if (preempt_count() == 0 && !irqs_disabled())
 		preempt_schedule();

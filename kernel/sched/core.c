@@ -271,7 +271,7 @@ void resched_curr(struct rq *rq)
 		return;
 	WRITE_ONCE(curr->need_resched, 1);
 	if (rq->cpu != smp_processor_id())
-		send_ipi(rq->cpu, IPI_RESCHEDULE);
+		send_resched_ipi(rq->cpu); /* rung once our locks are dropped */
 }
 
 /**
@@ -563,6 +563,7 @@ static void __schedule(bool preempt)
 		spin_unlock(&rq->lock);
 		local_irq_enable();
 	}
+	resched_ipi_flush(); /* whatever this hart deferred, before the task runs on */
 }
 
 /**
@@ -608,6 +609,7 @@ void schedule(void)
  */
 void preempt_schedule(void)
 {
+	resched_ipi_flush(); /* the count is 0: ring what we deferred, before we switch */
 	if (irqs_disabled())
 		return;
 	if (!scheduler_running || !READ_ONCE(current->need_resched) || in_irq())
@@ -924,6 +926,7 @@ void cpu_startup_entry(void)
 		if (!READ_ONCE(idle->need_resched) && !nohz_balance_pending()) {
 			/* Nothing to do: stop the tick until this hart's next
 			 * timer (restarted when the hart leaves idle). */
+			resched_ipi_flush();
 			tick_nohz_idle_enter();
 			wfi();
 		}

@@ -160,6 +160,7 @@ void do_trap(struct pt_regs *regs)
 	}
 	this_cpu(irq_regs) = outer;
 	irq_exit();
+	resched_ipi_flush();		 /* wakes from the handler */
 	if (regs->status & SSTATUS_SPIE) /* interrupts were on where it hit */
 		preempt_schedule_irq();
 }
