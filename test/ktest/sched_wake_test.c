@@ -90,6 +90,13 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 			lost++;
 			break;
 		}
+		/* The IPI may still be in flight if the hart woke for another
+		 * reason first (its timer, a kick) and found need_resched set;
+		 * it must arrive all the same. */
+		uint64_t deadline = get_cycles() + timebase_hz;
+		while (ipi_count_received(target, IPI_RESCHEDULE) == ipis &&
+		       get_cycles() < deadline)
+			msleep(1);
 		if (ipi_count_received(target, IPI_RESCHEDULE) == ipis)
 			no_ipi++;
 	}
