@@ -130,6 +130,7 @@ int wake_up_process(struct task_struct *p);
 int wake_up_state(struct task_struct *p, unsigned int state);
 void yield(void);
 void scheduler_tick(void);	 /* the timer interrupt, every hart */
+void sched_tick_check(void);	 /* irqs off: restart a stopped tick if needed */
 void preempt_schedule_irq(void); /* trap exit, if the interrupt hit with interrupts on */
 unsigned long sched_affinity_violations(void); /* ticks that saw a task off its mask */
 /* Linux's smp_store_mb(): the state store, then a full fence, so the

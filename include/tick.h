@@ -28,6 +28,7 @@ const char *timer_path(void);
 bool tick_nohz_enabled(void);
 void tick_nohz_idle_enter(void); /* idle loop, irqs off, before wfi */
 void tick_nohz_idle_exit(void);	 /* leaving idle, irqs off */
+void tick_nohz_restart(void);	 /* irqs off: the tick is needed again */
 void tick_irq_enter(void);	 /* every interrupt, before its handler */
 
 #endif

@@ -33,6 +33,9 @@ unsigned long cpu_wait_halt_begin(const volatile void *ptr)
 	/* Whoever we wait for may be the hart we have yet to tell. */
 	resched_ipi_flush();
 	unsigned long flags = local_irq_save();
+	/* A halt ends at least once a tick (the lockup reports count on
+	 * it): a hart that left idle for one task may have it off. */
+	tick_nohz_restart();
 	WRITE_ONCE(this_cpu(wait_on), ptr);
 	/* amoadd.aqrl: the wait_on store is ordered before it and the
 	 * caller's re-read of the word after it (the waiter's fence). */

@@ -294,6 +294,8 @@ void ipi_interrupt(void)
 			break;
 		}
 	}
+	if (pending & (1UL << IPI_KICK))
+		sched_tick_check(); /* maybe a second task arrived (activate_task()) */
 }
 
 /*

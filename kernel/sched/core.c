@@ -194,6 +194,35 @@ void activate_task(struct rq *rq, struct task_struct *p, int flags)
 	smp_store_release(&p->on_rq, TASK_ON_RQ_QUEUED);
 	if (was_migrating)
 		smp_cond_wake(&p->on_rq); /* __task_rq_lock() waiters */
+	/* A second task on a busy hart whose tick is off (it left idle for
+	 * one task): it needs the tick now, to end slices. */
+	if (rq->nr_running >= 2 && rq->curr != rq->idle &&
+	    READ_ONCE(per_cpu(tick_stopped, rq->cpu))) {
+		if (rq->cpu == smp_processor_id())
+			tick_nohz_restart();
+		else
+			send_ipi(rq->cpu, IPI_KICK); /* sched_tick_check() there */
+	}
+}
+
+/**
+ * sched_tick_check() - restart this hart's stopped tick if it is needed.
+ *
+ * A hart that left idle keeps its tick off while it runs one task alone
+ * (tick_nohz_idle_exit()). It needs the tick again with a second runnable
+ * task (slices to end) or a stopper running (the tick names a stop work
+ * that runs too long).
+ *
+ * Context: interrupts off, on the hart itself (__schedule(), the IPI handler).
+ * Return: Nothing.
+ */
+void sched_tick_check(void)
+{
+	struct rq *rq = this_rq();
+	struct task_struct *curr = rq->curr;
+	if (this_cpu(tick_stopped) && curr != rq->idle &&
+	    (rq->nr_running >= 2 || curr->sched_class == &stop_sched_class))
+		tick_nohz_restart();
 }
 
 /**
@@ -552,11 +581,12 @@ static void __schedule(bool preempt)
 
 	if (next != prev) {
 		if (prev == rq->idle)
-			tick_nohz_idle_exit(); /* work again: the tick with it */
+			tick_nohz_idle_exit(); /* work again (the tick: see sched_tick_check()) */
 		rq->nr_switches++;
 		prev->nvcsw++;
 		WRITE_ONCE(next->on_cpu, 1);
 		rq->curr = next;
+		sched_tick_check();
 		prev = switch_to(prev, next); /* tp = next */
 		finish_task_switch(prev);
 	} else {

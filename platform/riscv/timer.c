@@ -7,10 +7,10 @@
  * otherwise through SBI TIME. stimecmp reads 0 at entry, so it is
  * programmed before sie.STIE is set.
  *
- * Tickless idle (Linux's NO_HZ_IDLE; nohz=off turns it off): a hart that
- * goes idle programs its timer for its first pending timer, or not at
- * all, instead of the next tick; leaving idle (the switch away from the
- * idle task) restarts the tick on the old grid. jiffies never depends on
+ * Tickless idle (Linux's NO_HZ_IDLE; nohz=off turns it off): the first
+ * tick that finds a hart idle programs its timer for its first pending
+ * timer, or not at all, instead of the next tick; leaving idle (the
+ * switch away from the idle task) restarts the tick on the old grid. jiffies never depends on
  * one hart ticking: it is computed from the time CSR by whoever updates
  * it (every tick, and every interrupt taken while the tick is off).
  */
@@ -37,7 +37,9 @@ static bool nohz_enabled = true;
  * balance (kernel/sched/fair.c), as no tick will. */
 cpumask_t nohz_idle_mask;
 DEFINE_PER_CPU(bool, tick_stopped);
-DEFINE_PER_CPU(unsigned long, tick_stops); /* idle periods with the tick off */
+/* In the idle loop with nothing to run (cleared when the hart leaves idle). */
+static DEFINE_PER_CPU(bool, nohz_idle);
+DEFINE_PER_CPU(unsigned long, tick_stops); /* idle periods spent with the tick off */
 
 uint64_t ticks_to_ns(uint64_t t)
 {
@@ -128,14 +130,59 @@ void timer_defer_due_tick(void)
 	program_timer(next);
 }
 
+/* nohz_idle_mask holds exactly the harts idle with their tick stopped. */
+static DEFINE_PER_CPU(bool, in_idle_mask);
+
+static void nohz_mask_update(void)
+{
+	bool want = this_cpu(nohz_idle) && this_cpu(tick_stopped);
+	if (want == this_cpu(in_idle_mask))
+		return;
+	this_cpu(in_idle_mask) = want;
+	if (want) {
+		this_cpu(tick_stops)++; /* one more idle period without the tick */
+		cpumask_set_cpu_atomic(smp_processor_id(), &nohz_idle_mask);
+	} else {
+		cpumask_clear_cpu_atomic(smp_processor_id(), &nohz_idle_mask);
+	}
+}
+
+/*
+ * Stop the tick: program the timer for this hart's first pending timer
+ * (the tick would only run it then; no other hart adds to this hart's
+ * list), or for never. Keeps ticking if the next tick comes first anyway.
+ * Writes the timer only when the deadline changes: on QEMU each write
+ * re-arms a host timer and wakes QEMU's main loop, which competes with
+ * the vCPUs for the host's cores.
+ */
+static void tick_nohz_stop(uint64_t now, bool force)
+{
+	uint64_t when = UINT64_MAX;
+	unsigned long expires;
+	jiffies_update(now);
+	if (get_next_timer_interrupt(&expires))
+		when = (long)(expires - jiffies) <= 0 ? now : jiffies_epoch + expires * tick_period;
+	if (!this_cpu(tick_stopped)) {
+		if (when <= this_cpu(next_tick))
+			return; /* the tick is the next event anyway */
+		this_cpu(tick_stopped) = true;
+	}
+	if (when != this_cpu(next_tick) || force) {
+		this_cpu(next_tick) = when;
+		program_timer(when);
+	}
+	nohz_mask_update();
+}
+
 /**
- * tick_nohz_idle_enter() - stop this hart's tick for an idle period.
+ * tick_nohz_idle_enter() - this hart is idle: let its tick stop.
  *
- * Programs the timer for this hart's first pending timer (the tick would
- * only run it then; no other hart adds to this hart's list), or for
- * never. Called again after every interrupt that did not end the idle
- * period, so a timer added meanwhile is seen. If the next tick comes
- * first anyway, the tick keeps running.
+ * Lazily, as Linux stops it only for an idle period expected to last:
+ * the tick stays programmed, and the first tick that finds the hart
+ * still idle stops it (timer_interrupt()), so idle periods shorter than a
+ * tick (a wake-up ping-pong) cost no timer write at all. Called again
+ * after every interrupt that did not end the idle period: with the tick
+ * already stopped, a timer added meanwhile moves the deadline.
  *
  * Context: the idle loop, interrupts off, nothing to run (need_resched
  * clear); the caller halts in wfi next.
@@ -145,39 +192,46 @@ void tick_nohz_idle_enter(void)
 {
 	if (!nohz_enabled)
 		return;
-	uint64_t now = get_cycles(), when = UINT64_MAX;
-	unsigned long expires;
-	jiffies_update(now);
-	if (get_next_timer_interrupt(&expires))
-		when = (long)(expires - jiffies) <= 0 ? now : jiffies_epoch + expires * tick_period;
-	if (!this_cpu(tick_stopped)) {
-		if (when <= this_cpu(next_tick))
-			return; /* the tick is the next event anyway */
-		this_cpu(tick_stopped) = true;
-		this_cpu(tick_stops)++;
-		cpumask_set_cpu_atomic(smp_processor_id(), &nohz_idle_mask);
-	}
-	this_cpu(next_tick) = when;
-	program_timer(when);
+	this_cpu(nohz_idle) = true;
+	if (this_cpu(tick_stopped))
+		tick_nohz_stop(get_cycles(), false);
 }
 
 /**
- * tick_nohz_idle_exit() - restart this hart's tick as it leaves idle.
+ * tick_nohz_idle_exit() - this hart leaves idle.
+ *
+ * The tick stays off if it was: one task alone needs no tick (Linux's
+ * NO_HZ_FULL reasoning: no slice to end, nothing to balance onto us from
+ * a tick), and restarting it here would put a timer write, expensive on
+ * QEMU, on every wake-up's path. The scheduler restarts it as soon as it
+ * is needed (tick_nohz_restart(): a second runnable task, a stopper).
+ *
+ * Context: interrupts off (__schedule(), switching away from the idle
+ * task).
+ * Return: Nothing.
+ */
+void tick_nohz_idle_exit(void)
+{
+	this_cpu(nohz_idle) = false;
+	nohz_mask_update();
+}
+
+/**
+ * tick_nohz_restart() - restart this hart's stopped tick.
  *
  * The next tick lands on the grid jiffies counts in, as if the tick had
  * never stopped.
  *
- * Context: interrupts off (__schedule(), switching away from the idle
- * task). No-op if the tick runs.
+ * Context: interrupts off. No-op if the tick runs.
  * Return: Nothing.
  */
-void tick_nohz_idle_exit(void)
+void tick_nohz_restart(void)
 {
 	if (!this_cpu(tick_stopped))
 		return;
 	uint64_t now = get_cycles();
 	this_cpu(tick_stopped) = false;
-	cpumask_clear_cpu_atomic(smp_processor_id(), &nohz_idle_mask);
+	nohz_mask_update();
 	jiffies_update(now);
 	this_cpu(next_tick) =
 		jiffies_epoch + ((now - jiffies_epoch) / tick_period + 1) * tick_period;
@@ -195,16 +249,20 @@ void tick_irq_enter(void)
 void timer_interrupt(void)
 {
 	uint64_t now = get_cycles();
-	uint64_t next = this_cpu(next_tick) + tick_period;
-	/* Late (oversubscribed host): skip missed ticks rather than storm.
-	 * (After a tickless idle period that ended in a timer, next_tick was
-	 * that timer's expiry; the tick resumes from it until idle again.) */
-	if (next <= now || next < this_cpu(next_tick))
-		next = now + tick_period;
-	this_cpu(next_tick) = next;
-	program_timer(next);
+	if (!this_cpu(tick_stopped)) {
+		uint64_t next = this_cpu(next_tick) + tick_period;
+		/* Late (oversubscribed host): skip missed ticks rather than storm. */
+		if (next <= now)
+			next = now + tick_period;
+		this_cpu(next_tick) = next;
+		program_timer(next);
+	}
 	this_cpu(tick_count)++;
 	jiffies_update(now);
 	run_local_timers();
 	scheduler_tick();
+	/* Stopped: this was a timer's expiry; program the next one. Idle
+	 * since before this tick with nothing to run: stop the tick. */
+	if (this_cpu(tick_stopped) || (this_cpu(nohz_idle) && !READ_ONCE(current->need_resched)))
+		tick_nohz_stop(get_cycles(), this_cpu(tick_stopped)); /* it fired: rewrite */
 }

@@ -10,6 +10,7 @@
 #include "ktime.h"
 #include "riscv.h"
 #include "sched.h"
+#include "tick.h"
 #include "smp.h"
 #include "timer.h"
 
@@ -93,8 +94,14 @@ static inline void hog_relax(uint64_t *next)
 	if (!*next) {
 		*next = now + timebase_hz / 1000;
 	} else if (now >= *next) {
-		if (!irqs_disabled())
+		if (!irqs_disabled()) {
+			/* The wfi must end within a tick: a hart that left
+			 * idle for this one task may have its tick off. */
+			unsigned long flags = local_irq_save();
+			tick_nohz_restart();
+			local_irq_restore(flags);
 			wfi();
+		}
 		*next = get_cycles() + timebase_hz / 1000;
 	}
 	cpu_relax();

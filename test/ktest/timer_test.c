@@ -18,16 +18,21 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 {
 	static unsigned long start[NR_CPUS];
 	static volatile int stop;
-	static struct task_struct *hog[NR_CPUS];
+	static struct task_struct *hog[2 * NR_CPUS];
 	int cpu;
-	/* An idle hart stops its tick (tickless idle): keep every hart busy,
-	 * ours included (we sleep between looks), so every one must tick. */
+	/* A hart's tick stops while it is idle or runs one task alone: give
+	 * every hart two tasks to share (ours too: we sleep between looks),
+	 * so every one must tick. */
 	stop = 0;
 	for_each_online_cpu(cpu) {
-		hog[cpu] = kthread_create_on_cpu(hog_until, (void *)&stop, cpu, "tick/%u");
-		ASSERT_TRUE(t, hog[cpu] != NULL);
-		get_task_struct(hog[cpu]);
-		wake_up_process(hog[cpu]);
+		for (int k = 0; k < 2; k++) {
+			struct task_struct *h =
+				kthread_create_on_cpu(hog_until, (void *)&stop, cpu, "tick/%u");
+			ASSERT_TRUE(t, h != NULL);
+			get_task_struct(h);
+			wake_up_process(h);
+			hog[2 * cpu + k] = h;
+		}
 	}
 	for_each_online_cpu(cpu)
 		start[cpu] = READ_ONCE(per_cpu(tick_count, cpu));
@@ -49,8 +54,10 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 		msleep(1);
 	}
 	stop = 1;
-	for_each_online_cpu(cpu)
-		kthread_reap(hog[cpu]);
+	for_each_online_cpu(cpu) {
+		kthread_reap(hog[2 * cpu]);
+		kthread_reap(hog[2 * cpu + 1]);
+	}
 	for_each_online_cpu(cpu)
 		EXPECT_GE(t, READ_ONCE(per_cpu(tick_count, cpu)), start[cpu] + 5);
 	EXPECT_GT(t, jiffies, j0);
