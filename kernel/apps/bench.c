@@ -258,6 +258,50 @@ static int switcher(void *arg)
 	return 0;
 }
 
+/*
+ * wake_pingpong_rtt: threads bound to two harts hand a turn back and forth
+ * through two completions; one sample is a round trip, two cross-hart
+ * wake-ups of a sleeper whose hart went idle. Linux's futex_pingpong_rt
+ * (../shared/peers/linux) has the same shape. 5 x bench_iters samples
+ * (5000 by default, as the peer takes).
+ */
+struct pingpong {
+	struct ping pg;
+	int n;
+};
+
+static int pingpong_driver(void *arg)
+{
+	struct pingpong *pp = arg;
+	for (int i = -20; i < pp->pg.rounds - 20; i++) {
+		uint64_t t0 = get_cycles();
+		complete(&pp->pg.go);
+		wait_for_completion(&pp->pg.back);
+		if (i >= 0)
+			samples[pp->n++] = get_cycles() - t0;
+	}
+	return 0;
+}
+
+static void bench_wake_pingpong(void)
+{
+	int a, b;
+	if (!two_harts(&a, &b))
+		return;
+	struct pingpong pp = {.pg.rounds = 5 * iters + 20};
+	init_completion(&pp.pg.go);
+	init_completion(&pp.pg.back);
+	struct task_struct *s = kthread_create_on_cpu(switcher, &pp.pg, b, "pong/%u");
+	struct task_struct *d = kthread_create_on_cpu(pingpong_driver, &pp, a, "ping/%u");
+	get_task_struct(s);
+	get_task_struct(d);
+	wake_up_process(s);
+	wake_up_process(d);
+	kthread_reap(d);
+	kthread_reap(s);
+	report("wake_pingpong_rtt", 2, pp.n);
+}
+
 struct ctxsw_arg {
 	struct ping *pg;
 	int n;
@@ -547,7 +591,7 @@ static bool wanted(const char *group)
 void bench_run(int n)
 {
 	iters = max(10, min(n, 100000));
-	samples = kzalloc(sizeof(uint64_t) * (size_t)(iters + 64));
+	samples = kzalloc(sizeof(uint64_t) * (size_t)(5 * iters + 64)); /* wake_pingpong_rtt's */
 	if (!samples)
 		panic("bench: no memory for %d samples", iters);
 	set_cpus_allowed_ptr(current, cpu_online_mask);
@@ -567,6 +611,8 @@ void bench_run(int n)
 	}
 	if (wanted("wakeup_remote"))
 		bench_wakeup_remote();
+	if (wanted("wake_pingpong_rtt"))
+		bench_wake_pingpong();
 	if (wanted("ctxsw"))
 		bench_ctxsw();
 	if (wanted("stop_one_cpu"))
