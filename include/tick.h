@@ -26,9 +26,10 @@ void timer_interrupt(void);
 void timer_defer_due_tick(void); /* irqs off: push a due tick a period on */
 const char *timer_path(void);
 bool tick_nohz_enabled(void);
-void tick_nohz_idle_enter(void); /* idle loop, irqs off, before wfi */
-void tick_nohz_idle_exit(void);	 /* leaving idle, irqs off */
-void tick_nohz_restart(void);	 /* irqs off: the tick is needed again */
-void tick_irq_enter(void);	 /* every interrupt, before its handler */
+void tick_nohz_idle_enter(void);		   /* idle loop, irqs off, before wfi */
+void tick_nohz_idle_exit(void);			   /* leaving idle, irqs off */
+void tick_nohz_restart(void);			   /* irqs off: the tick is needed again */
+void tick_nohz_timer_added(unsigned long expires); /* add_timer(), irqs off */
+void tick_irq_enter(void);			   /* every interrupt, before its handler */
 
 #endif

@@ -33,9 +33,6 @@ unsigned long cpu_wait_halt_begin(const volatile void *ptr)
 	/* Whoever we wait for may be the hart we have yet to tell. */
 	resched_ipi_flush();
 	unsigned long flags = local_irq_save();
-	/* A halt ends at least once a tick (the lockup reports count on
-	 * it): a hart that left idle for one task may have it off. */
-	tick_nohz_restart();
 	WRITE_ONCE(this_cpu(wait_on), ptr);
 	/* amoadd.aqrl: the wait_on store is ordered before it and the
 	 * caller's re-read of the word after it (the waiter's fence). */
@@ -51,6 +48,11 @@ void cpu_wait_halt_wfi(struct cpu_wait *w, unsigned long flags)
 	 * runs late, not never; jiffies follows the time CSR anyway). */
 	if (!irqs_were_on)
 		timer_defer_due_tick();
+	/* A halt ends at least once a tick (the lockup, stall and
+	 * backtrace waits count on it; with interrupts off only the timer or
+	 * a kick can end it), and a hart that left idle for one task may
+	 * have its tick off. */
+	tick_nohz_restart();
 	wfi();
 	this_cpu(halts)++;
 	w->halts++;

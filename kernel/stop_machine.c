@@ -34,6 +34,7 @@
 #include "cmdline.h"
 #include "smp.h"
 #include "stop_machine.h"
+#include "tick.h"
 #include "timer.h"
 #include "kernel/stop_machine_internal.h"
 
@@ -559,6 +560,15 @@ static void cpu_stopper_run(struct cpu_stopper *stopper, struct cpu_stop_work *w
 	unsigned long switches = current->nvcsw;
 
 	preempt_disable();
+	/* The tick is a single work's watchdog (cpu_stop_tick()), and a hart
+	 * that left idle for its stopper alone has it off. A rendezvous is
+	 * watched by its spinning participants instead: no timer write on
+	 * its path. */
+	if (fn != multi_cpu_stop) {
+		unsigned long flags = local_irq_save();
+		tick_nohz_restart();
+		local_irq_restore(flags);
+	}
 	/* What the watchdog reads, before fn that says "something runs": a
 	 * tick between the stores must not pair a new fn with the last
 	 * work's start time (a false "running fn for N ms"). The release

@@ -15,6 +15,7 @@
 #include "sched.h"
 #include "smp.h"
 #include "spinlock.h"
+#include "tick.h"
 #include "timer.h"
 
 struct timer_base {
@@ -57,6 +58,7 @@ int add_timer(struct timer_list *t)
 	t->cpu = cpu;
 	list_add_tail(&t->entry, &b->timers);
 	spin_unlock(&b->lock);
+	tick_nohz_timer_added(t->expires); /* our tick may be off */
 	local_irq_restore(flags);
 	return cpu; /* t->cpu may already be -1 again when the caller looks */
 }

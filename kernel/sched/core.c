@@ -210,8 +210,7 @@ void activate_task(struct rq *rq, struct task_struct *p, int flags)
  *
  * A hart that left idle keeps its tick off while it runs one task alone
  * (tick_nohz_idle_exit()). It needs the tick again with a second runnable
- * task (slices to end) or a stopper running (the tick names a stop work
- * that runs too long).
+ * task (slices to end). (A stop work restarts it itself: cpu_stopper_run().)
  *
  * Context: interrupts off, on the hart itself (__schedule(), the IPI handler).
  * Return: Nothing.
@@ -220,8 +219,7 @@ void sched_tick_check(void)
 {
 	struct rq *rq = this_rq();
 	struct task_struct *curr = rq->curr;
-	if (this_cpu(tick_stopped) && curr != rq->idle &&
-	    (rq->nr_running >= 2 || curr->sched_class == &stop_sched_class))
+	if (this_cpu(tick_stopped) && curr != rq->idle && rq->nr_running >= 2)
 		tick_nohz_restart();
 }
 
@@ -938,8 +936,9 @@ struct task_struct *cpu_idle_task(int cpu)
  * cpu_startup_entry() - run a hart's idle loop, for good.
  *
  * The boot context of a hart is its idle task (pid 0, "swapper/N"); once the hart is set
- * up it ends here. Halts in wfi while no reschedule is pending, then calls schedule(); the
- * idle task is picked again whenever nothing else is runnable.
+ * up it ends here. Halts in wfi while no reschedule is pending, letting the tick stop
+ * (tick_nohz_idle_enter()), then calls schedule(); the idle task is picked again whenever
+ * nothing else is runnable. A busy hart's kick makes it run a balance pass first.
  *
  * Context: the hart's idle task only (its boot context), after sched_init() and once the
  * hart is online; preempt count 0. Turns interrupts on. May sleep (it schedules).

@@ -217,6 +217,28 @@ void tick_nohz_idle_exit(void)
 }
 
 /**
+ * tick_nohz_timer_added() - a timer was added on this hart.
+ * @expires: its expiry, in jiffies.
+ *
+ * With the tick off, the hart's timer is programmed for its first timer
+ * only: an earlier new one moves the deadline (a busy hart running one
+ * task alone would otherwise never run it).
+ *
+ * Context: interrupts off, on the hart the timer was added to.
+ * Return: Nothing.
+ */
+void tick_nohz_timer_added(unsigned long expires)
+{
+	if (!this_cpu(tick_stopped))
+		return;
+	uint64_t when = jiffies_epoch + expires * tick_period;
+	if (when < this_cpu(next_tick)) {
+		this_cpu(next_tick) = when;
+		program_timer(when);
+	}
+}
+
+/**
  * tick_nohz_restart() - restart this hart's stopped tick.
  *
  * The next tick lands on the grid jiffies counts in, as if the tick had
