@@ -30,12 +30,13 @@ RE_STATES = re.compile(r"^BENCH_STATES harts=(\d+) prepare_ns=(\d+) disable_irq_
                        r"run_ns=(\d+) exit_ns=(\d+)")
 COLUMNS = ["name", "harts", "median_ns", "p90_ns", "p99_ns", "max_ns", "n"]
 # Always present (the direct path only where the machine has one).
-EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "wakeup_remote", "wake_pingpong_rtt", "ctxsw", "stop_one_cpu_remote",
-            "stop_one_cpu_remote_return", "stop_one_cpu_self", "stop_nowait_tput",
-            "stop_nowait_tput_spread", "stop_two_cpus", "stop_machine", "ipi_bcast_ack",
-            "migrate_running"]
-NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_direct", "wakeup_remote", "wake_pingpong_rtt", "stop_one_cpu_remote",
-             "stop_one_cpu_remote_return", "stop_two_cpus", "ipi_bcast_ack", "migrate_running"}
+EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "wakeup_remote", "wake_pingpong_rtt",
+            "ctxsw", "stop_one_cpu_remote", "stop_one_cpu_remote_return", "stop_one_cpu_self",
+            "stop_nowait_tput", "stop_nowait_tput_spread", "stop_two_cpus", "stop_machine",
+            "ipi_bcast_ack", "migrate_running"]
+NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "ipi_rtt_direct", "wakeup_remote",
+             "wake_pingpong_rtt", "stop_one_cpu_remote", "stop_one_cpu_remote_return",
+             "stop_two_cpus", "ipi_bcast_ack", "migrate_running"}
 # Rows measured for N = 1, 2, 4, ... harts within one boot: harts is N.
 PER_N = {"stop_machine", "ipi_bcast_ack"}
 # Machines with a direct S-mode IPI path (ACLINT SSWI, IMSIC) also measure it.

@@ -129,11 +129,18 @@ static void bench_ipi(void)
 		pong_seen = 1;
 }
 
+struct rtt_arg {
+	int b;
+	bool idle; /* let both harts sit idle for a millisecond before each ping */
+};
+
 static int ipi_rtt_fn(void *arg)
 {
-	int a = smp_processor_id(), b = *(int *)arg, n = 0;
-	(void)a;
+	struct rtt_arg *ra = arg;
+	int b = ra->b, n = 0;
 	for (int i = -20; i < iters; i++) {
+		if (ra->idle)
+			msleep(1);
 		pong_seen = 0;
 		uint64_t t0 = get_cycles();
 		send_ipi(b, IPI_TEST);
@@ -158,14 +165,22 @@ static int run_bound(int (*fn)(void *), void *arg, int cpu, const char *name)
 	return n;
 }
 
-static void bench_ipi_rtt(const char *name, enum ipi_path path)
+/*
+ * idle: the floor under wakeup_remote. The pong hart has sat halted in
+ * wfi for over a millisecond (tickless, so nothing woke it meanwhile)
+ * when the ping lands, as a wakee's hart has; on QEMU, waking a vCPU
+ * thread that has slept that long costs far more than one woken a few
+ * microseconds after it halted.
+ */
+static void bench_ipi_rtt(const char *name, enum ipi_path path, bool idle)
 {
 	int a, b;
 	if (!two_harts(&a, &b) || ipi_hw_set_path(path))
 		return;
+	struct rtt_arg ra = {.b = b, .idle = idle};
 	pong_cpu = b;
 	ipi_test_hook = bench_ipi;
-	int n = run_bound(ipi_rtt_fn, &b, a, "ipi/%u"); /* the pong is an interrupt on a */
+	int n = run_bound(ipi_rtt_fn, &ra, a, "ipi/%u"); /* the pong is an interrupt on a */
 	ipi_test_hook = NULL;
 	pong_cpu = -1;
 	report(name, 2, n);
@@ -603,10 +618,11 @@ void bench_run(int n)
 	enum ipi_path direct = ipi_hw_direct_path();
 	enum ipi_path boot_path = ipi_path();
 	if (wanted("ipi_rtt")) {
-		bench_ipi_rtt("ipi_rtt_sbi", IPI_PATH_SBI);
+		bench_ipi_rtt("ipi_rtt_sbi", IPI_PATH_SBI, false);
 		if (direct != IPI_PATH_SBI)
-			bench_ipi_rtt("ipi_rtt_direct", direct);
-		bench_ipi_rtt("ipi_rtt", boot_path); /* the path this boot uses */
+			bench_ipi_rtt("ipi_rtt_direct", direct, false);
+		bench_ipi_rtt("ipi_rtt", boot_path, false); /* the path this boot uses */
+		bench_ipi_rtt("ipi_rtt_idle", boot_path, true);
 		ipi_hw_set_path(boot_path);
 	}
 	if (wanted("wakeup_remote"))
