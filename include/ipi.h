@@ -17,6 +17,8 @@
 #define HARTSTOP_IPI_H
 
 #include "cpumask.h"
+#include "kernel.h"
+#include "percpu.h"
 
 enum ipi_reason {
 	IPI_RESCHEDULE,	   /* run the scheduler on the way out of the interrupt */
@@ -39,8 +41,26 @@ void send_ipi(int cpu, enum ipi_reason reason);
 void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason);
 /* RESCHEDULE, deferred to the end of the caller's critical section (ipi.c). */
 void send_resched_ipi(int cpu);
-void resched_ipi_flush(void); /* ring what this hart deferred */
-void ipi_interrupt(void);     /* trap context: handle every pending reason */
+DECLARE_PER_CPU(int, resched_deferred);
+void __resched_ipi_flush(void);
+
+/**
+ * resched_ipi_flush() - ring the RESCHEDULE IPIs this hart deferred.
+ *
+ * Inline: it runs wherever the preempt count reaches 0, so the common
+ * case (nothing deferred) is one load.
+ *
+ * Context: any.
+ * Return: Nothing.
+ */
+static inline void resched_ipi_flush(void)
+{
+	/* Raw: a stale look only skips a flush that the old hart's next
+	 * flush point (its __schedule(), which moved us) makes. */
+	if (__builtin_expect(READ_ONCE(raw_cpu(resched_deferred)), 0))
+		__resched_ipi_flush();
+}
+void ipi_interrupt(void); /* trap context: handle every pending reason */
 /* Interrupts off, after a wfi: take a pending kick without taking the
  * interrupt; any other pending reason is left for the interrupt. */
 void ipi_absorb_kick(void);

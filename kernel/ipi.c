@@ -106,7 +106,7 @@ void send_ipi_mask(const cpumask_t *mask, enum ipi_reason reason)
  * are woken before the local one can preempt the queuer" still holds.
  */
 static DEFINE_PER_CPU(cpumask_t, resched_deferred_mask);
-static DEFINE_PER_CPU(int, resched_deferred);
+DEFINE_PER_CPU(int, resched_deferred);
 
 /**
  * send_resched_ipi() - tell @cpu to reschedule, now or when we may be preempted.
@@ -128,18 +128,9 @@ void send_resched_ipi(int cpu)
 	WRITE_ONCE(this_cpu(resched_deferred), 1);
 }
 
-/**
- * resched_ipi_flush() - ring the RESCHEDULE IPIs this hart deferred.
- *
- * Context: any; cheap when nothing is deferred (one load).
- * Return: Nothing.
- */
-void resched_ipi_flush(void)
+/* resched_ipi_flush()'s slow path (ipi.h): something was deferred. */
+void __resched_ipi_flush(void)
 {
-	/* Raw: a stale look only skips a flush the old hart's next flush
-	 * point (its __schedule(), which moved us) makes. */
-	if (!READ_ONCE(raw_cpu(resched_deferred)))
-		return;
 	unsigned long flags = local_irq_save();
 	if (this_cpu(resched_deferred)) {
 		cpumask_t m;

@@ -584,7 +584,8 @@ static void __schedule(bool preempt)
 		prev->nvcsw++;
 		WRITE_ONCE(next->on_cpu, 1);
 		rq->curr = next;
-		sched_tick_check();
+		if (unlikely(raw_cpu(tick_stopped))) /* raw: interrupts are off */
+			sched_tick_check();
 		prev = switch_to(prev, next); /* tp = next */
 		finish_task_switch(prev);
 	} else {
