@@ -283,6 +283,7 @@ static int switcher(void *arg)
 struct pingpong {
 	struct ping pg;
 	int n;
+	int div; /* 2: a sample is two switches, report one */
 };
 
 static int pingpong_driver(void *arg)
@@ -290,12 +291,28 @@ static int pingpong_driver(void *arg)
 	struct pingpong *pp = arg;
 	for (int i = -20; i < pp->pg.rounds - 20; i++) {
 		uint64_t t0 = get_cycles();
-		complete(&pp->pg.go);
+		complete(&pp->pg.go); /* to the partner, and back */
 		wait_for_completion(&pp->pg.back);
 		if (i >= 0)
-			samples[pp->n++] = get_cycles() - t0;
+			samples[pp->n++] = (get_cycles() - t0) / (uint64_t)pp->div;
 	}
 	return 0;
+}
+
+/* The partner (switcher) on cpu_pong, the driver on cpu_ping; n samples. */
+static int run_pingpong(struct pingpong *pp, int cpu_ping, int cpu_pong)
+{
+	init_completion(&pp->pg.go);
+	init_completion(&pp->pg.back);
+	struct task_struct *s = kthread_create_on_cpu(switcher, &pp->pg, cpu_pong, "pong/%u");
+	struct task_struct *d = kthread_create_on_cpu(pingpong_driver, pp, cpu_ping, "ping/%u");
+	get_task_struct(s);
+	get_task_struct(d);
+	wake_up_process(s);
+	wake_up_process(d);
+	kthread_reap(d);
+	kthread_reap(s);
+	return pp->n;
 }
 
 static void bench_wake_pingpong(void)
@@ -303,55 +320,16 @@ static void bench_wake_pingpong(void)
 	int a, b;
 	if (!two_harts(&a, &b))
 		return;
-	struct pingpong pp = {.pg.rounds = 5 * iters + 20};
-	init_completion(&pp.pg.go);
-	init_completion(&pp.pg.back);
-	struct task_struct *s = kthread_create_on_cpu(switcher, &pp.pg, b, "pong/%u");
-	struct task_struct *d = kthread_create_on_cpu(pingpong_driver, &pp, a, "ping/%u");
-	get_task_struct(s);
-	get_task_struct(d);
-	wake_up_process(s);
-	wake_up_process(d);
-	kthread_reap(d);
-	kthread_reap(s);
-	report("wake_pingpong_rtt", 2, pp.n);
+	struct pingpong pp = {.pg.rounds = 5 * iters + 20, .div = 1};
+	report("wake_pingpong_rtt", 2, run_pingpong(&pp, a, b));
 }
 
-struct ctxsw_arg {
-	struct ping *pg;
-	int n;
-};
-
-static int ctxsw_driver(void *arg)
-{
-	struct ctxsw_arg *ca = arg;
-	struct ping *pg = ca->pg;
-	for (int i = -20; i < iters; i++) {
-		uint64_t t0 = get_cycles();
-		complete(&pg->go); /* switch to the partner, and back */
-		wait_for_completion(&pg->back);
-		if (i >= 0)
-			samples[ca->n++] = (get_cycles() - t0) / 2;
-	}
-	return 0;
-}
-
+/* Both threads on one hart: each round trip is two context switches. */
 static void bench_ctxsw(void)
 {
 	int cpu = cpumask_first(cpu_online_mask);
-	struct ping pg = {.rounds = iters + 20};
-	struct ctxsw_arg ca = {.pg = &pg};
-	init_completion(&pg.go);
-	init_completion(&pg.back);
-	struct task_struct *s = kthread_create_on_cpu(switcher, &pg, cpu, "sw/%u");
-	struct task_struct *d = kthread_create_on_cpu(ctxsw_driver, &ca, cpu, "drv/%u");
-	get_task_struct(s);
-	get_task_struct(d);
-	wake_up_process(s);
-	wake_up_process(d);
-	kthread_reap(d);
-	kthread_reap(s);
-	report("ctxsw", 1, ca.n);
+	struct pingpong pp = {.pg.rounds = iters + 20, .div = 2};
+	report("ctxsw", 1, run_pingpong(&pp, cpu, cpu));
 }
 
 /* ---- the stopper ---- */
