@@ -5,7 +5,8 @@
  * when the DT lists "sstc" for every hart, otherwise through SBI TIME.
  * Each tick advances jiffies, runs the hart's timers and calls
  * scheduler_tick(). An idle hart stops its tick (tickless idle) until its
- * next timer or until it leaves idle; nohz=off keeps it ticking.
+ * next timer, and keeps it off after idle while it runs one task alone;
+ * nohz=off keeps every hart ticking.
  */
 #ifndef HARTSTOP_TICK_H
 #define HARTSTOP_TICK_H

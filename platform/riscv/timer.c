@@ -9,10 +9,13 @@
  *
  * Tickless idle (Linux's NO_HZ_IDLE; nohz=off turns it off): the first
  * tick that finds a hart idle programs its timer for its first pending
- * timer, or not at all, instead of the next tick; leaving idle (the
- * switch away from the idle task) restarts the tick on the old grid. jiffies never depends on
- * one hart ticking: it is computed from the time CSR by whoever updates
- * it (every tick, and every interrupt taken while the tick is off).
+ * timer, or not at all, instead of the next tick. A hart that leaves
+ * idle keeps the tick off while it runs one task alone; the scheduler
+ * restarts it, on the old grid, when it is needed (tick_nohz_restart():
+ * a second runnable task, a single stop work, a cpu_wait halt). jiffies
+ * never depends on one hart ticking: it is computed from the time CSR by
+ * whoever updates it (every tick, and every interrupt taken while the
+ * tick is off).
  */
 #include <string.h>
 #include "cmdline.h"
