@@ -26,6 +26,7 @@ struct kthread {
 #define KTHREAD_SHOULD_STOP 0
 #define KTHREAD_SHOULD_PARK 1
 #define KTHREAD_IS_PARKED   2
+#define KTHREAD_PARKING	    3 /* a kthread_park() owns the request until unpark */
 
 __attribute__((format(printf, 3, 4))) struct task_struct *
 kthread_create(int (*fn)(void *data), void *data, const char *namefmt, ...);

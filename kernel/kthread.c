@@ -335,28 +335,44 @@ void kthread_parkme(void)
  * @p: the kthread.
  *
  * Sets @p's park request and wakes it; @p must notice kthread_should_park() and call
- * kthread_parkme(). Waits until @p is in TASK_PARKED with IS_PARKED set (it may still be
- * switching off its hart; kthread_unpark() waits for that). For @p == current it only sets the
+ * kthread_parkme(). Waits until @p is asleep in TASK_PARKED with IS_PARKED set, off every
+ * runqueue and off its hart. For @p == current it only sets the
  * request; the caller then calls kthread_parkme() itself. A thread that never polls
  * kthread_should_park(), or has exited, leaves the caller waiting forever; one that was never
  * woken is started by this and parks only from its fn (nothing parks it before fn runs).
  *
  * Context: May sleep (might_sleep()): process context, interrupts and preemption on, no
- * spinlock held. Not concurrently with another kthread_park() of the same @p.
+ * spinlock held. A second kthread_park() of the same @p before kthread_unpark() is refused.
  * Return: 0 once @p is parked (for current: once the request is set); -EBUSY if @p is not a
- * kthread or is already parked.
+ * kthread, or is parked or being parked by another call (with a warning).
  */
 int kthread_park(struct task_struct *p)
 {
 	struct kthread *k = to_kthread(p);
 	might_sleep();
-	if (!k || test_flag(k, KTHREAD_IS_PARKED))
+	if (!k)
 		return -EBUSY;
+	/* One park at a time: a second one would reset the completion the
+	 * first waits on, and the thread completes it only once, so one of
+	 * the two would wait forever. */
+	if (__atomic_fetch_or(&k->flags, 1UL << KTHREAD_PARKING, __ATOMIC_ACQ_REL) &
+	    (1UL << KTHREAD_PARKING)) {
+		pr_warn("kthread_park(%s) by 0x%lx: already parked or being parked", p->comm,
+			_RET_IP_);
+		return -EBUSY;
+	}
 	reinit_completion(&k->parked);
 	set_flag(k, KTHREAD_SHOULD_PARK);
 	if (p != current) {
 		wake_up_process(p);
 		wait_for_completion(&k->parked); /* it is in TASK_PARKED from now */
+		/* ...but maybe not asleep yet: complete() may have preempted
+		 * it between setting TASK_PARKED and its schedule(), still on
+		 * its runqueue (Linux waits here too: wait_task_inactive()).
+		 * Let it finish going to sleep; unpark rebinds only a task
+		 * that is off every runqueue. */
+		while (READ_ONCE(p->on_rq) || READ_ONCE(p->on_cpu))
+			yield();
 	}
 	return 0;
 }
@@ -379,12 +395,16 @@ void kthread_unpark(struct task_struct *p)
 	struct kthread *k = to_kthread(p);
 	if (!k)
 		return;
-	/* A per-cpu thread parks on its own hart and comes back to it. */
-	if (k->bound_cpu >= 0 && test_flag(k, KTHREAD_IS_PARKED)) {
+	/* A per-cpu thread parks on its own hart and comes back to it. Not
+	 * if it was unparked already (kthread_stop() unparks too): it may be
+	 * queued to run, with IS_PARKED cleared only once it does. */
+	if (k->bound_cpu >= 0 && test_flag(k, KTHREAD_SHOULD_PARK) &&
+	    test_flag(k, KTHREAD_IS_PARKED)) {
 		smp_cond_load_acquire(&p->on_cpu, !VAL); /* off its hart for good */
 		kthread_bind(p, k->bound_cpu);
 	}
 	clear_flag(k, KTHREAD_SHOULD_PARK);
+	clear_flag(k, KTHREAD_PARKING); /* the next kthread_park() may come */
 	wake_up_state(p, TASK_PARKED);
 }
 

@@ -134,6 +134,63 @@ static void sched_kthread_park_unpark_every_hart(struct ktest *t)
 	}
 }
 
+/* ---- two parks of one thread ---- */
+
+static int napper_fn(void *arg)
+{
+	while (!kthread_should_stop()) {
+		if (kthread_should_park())
+			kthread_parkme();
+		msleep(50); /* a park request waits for the nap to end */
+	}
+	return 0;
+}
+
+struct park_call {
+	struct task_struct *target;
+	volatile int rc, done;
+};
+
+static int park_caller(void *arg)
+{
+	struct park_call *pc = arg;
+	pc->rc = kthread_park(pc->target);
+	smp_store_release(&pc->done, 1);
+	return 0;
+}
+
+static void sched_kthread_double_park_refused(struct ktest *t)
+{
+	/* Two parks of a napping thread, the second while the first waits
+	 * for the nap to end: one parks it, the other is refused with a
+	 * warning. Two waiters on the one "parked" completion would leave
+	 * one of them waiting forever. */
+	ktest_expect_warn(t, "already parked or being parked", 1);
+	struct task_struct *nap = kthread_run_on_cpu(napper_fn, NULL, test_hart(), "napper/%u");
+	ASSERT_TRUE(t, nap != NULL);
+	msleep(5); /* it naps */
+	static struct park_call pc[2];
+	struct task_struct *c[2];
+	for (int i = 0; i < 2; i++) {
+		pc[i] = (struct park_call){.target = nap, .rc = 1};
+		c[i] = kthread_create(park_caller, &pc[i], "park%d", i);
+		ASSERT_TRUE(t, c[i] != NULL);
+		get_task_struct(c[i]);
+		wake_up_process(c[i]);
+		if (i == 0)
+			msleep(5); /* the first request is in, the nap goes on */
+	}
+	bool both = wait_flag(&pc[0].done, 10) && wait_flag(&pc[1].done, 10);
+	ktest_log(t, "park results %d and %d", pc[0].rc, pc[1].rc);
+	ASSERT_TRUE(t, both); /* on failure a caller is stuck: leave it */
+	kthread_reap(c[0]);
+	kthread_reap(c[1]);
+	EXPECT_EQ(t, pc[0].rc + pc[1].rc, -EBUSY); /* one 0, one -EBUSY */
+	EXPECT_EQ(t, READ_ONCE(nap->state), TASK_PARKED);
+	kthread_unpark(nap);
+	EXPECT_EQ(t, kthread_stop(nap), 0);
+}
+
 /* ---- placement ---- */
 
 struct sleeper {
@@ -325,6 +382,7 @@ static void sched_load_balance_spreads_spinners(struct ktest *t)
 KTEST_SUITE(sched_task, KTEST_CASE(sched_thread_lifecycle_leaks_nothing),
 	    KTEST_CASE(sched_kthread_stop_returns_result),
 	    KTEST_CASE(sched_kthread_park_unpark_every_hart),
+	    KTEST_CASE(sched_kthread_double_park_refused),
 	    KTEST_CASE(sched_affinity_of_sleeping_task), KTEST_CASE(sched_affinity_of_queued_task),
 	    KTEST_CASE(sched_affinity_bad_masks_refused),
 	    KTEST_CASE(sched_load_balance_spreads_spinners));
