@@ -104,7 +104,7 @@ MUTANTS: List[Mutant] = [
            "stop_api", 4,
            "a stopper is woken after its lock is dropped (nothing nests in it)",
            "the lock order check: a pi_lock taken under a stopper lock"),
-    Mutant("rq-locks-descending", "kernel/sched/core.c",
+    Mutant("rq-locks-descending", "kernel/sched/runqueue.c",
            "\t} else if (a->cpu < b->cpu) {", "\t} else if (a->cpu > b->cpu) {",
            "stop_users", 4,
            "two runqueue locks in ascending CPU order",

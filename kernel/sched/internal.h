@@ -111,14 +111,18 @@ static inline void update_rq_clock(struct rq *rq)
 	rq->clock = get_cycles();
 }
 
+/* core.c */
 void resched_curr(struct rq *rq);
+void check_preempt_curr(struct rq *rq, struct task_struct *p);
+
+/* runqueue.c */
 void activate_task(struct rq *rq, struct task_struct *p, int flags);
 void deactivate_task(struct rq *rq, struct task_struct *p, int flags);
 void set_task_cpu(struct task_struct *p, int cpu);
-void check_preempt_curr(struct rq *rq, struct task_struct *p);
 void double_rq_lock(struct rq *a, struct rq *b);
 void double_rq_unlock(struct rq *a, struct rq *b);
 bool double_rq_trylock_busiest(struct rq *this_rq, struct rq *busiest);
+struct rq *__task_rq_lock(struct task_struct *p); /* p->pi_lock held */
 struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags);
 void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags);
 bool task_allowed_on(const struct task_struct *p, int cpu);
