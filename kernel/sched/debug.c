@@ -72,11 +72,18 @@ void sched_show(void)
 			       st.nr_fair, st.nr_switches);
 	}
 	struct task_struct *p;
-	if (!spin_trylock(&tasklist_lock))
+	/* Interrupts off, as everywhere tasklist_lock is taken: an interrupt
+	 * here may drop a task's last reference (finish_task_switch()), which
+	 * takes the lock, and its timers must not nest inside it. */
+	unsigned long flags = local_irq_save();
+	if (!spin_trylock(&tasklist_lock)) {
+		local_irq_restore(flags);
 		return; /* a panic while it is held: skip the task list */
+	}
 	list_for_each_entry(p, &task_list, tasks)
 		sched_show_task(p);
 	spin_unlock(&tasklist_lock);
+	local_irq_restore(flags);
 }
 
 /*

@@ -18,21 +18,18 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 {
 	static unsigned long start[NR_CPUS];
 	static volatile int stop;
-	static struct task_struct *hog[2 * NR_CPUS];
+	static struct task_struct *hog[NR_CPUS];
 	int cpu;
-	/* A hart's tick stops while it is idle or runs one task alone: give
-	 * every hart two tasks to share (ours too: we sleep between looks),
-	 * so every one must tick. */
+	/* An idle hart, or one running a single task, may have its tick off:
+	 * keep every hart busy (ours too: we sleep between looks) with a hog
+	 * whose every pause restarts the tick first (hog_relax()), so every
+	 * hart must take timer interrupts. */
 	stop = 0;
 	for_each_online_cpu(cpu) {
-		for (int k = 0; k < 2; k++) {
-			struct task_struct *h =
-				kthread_create_on_cpu(hog_until, (void *)&stop, cpu, "tick/%u");
-			ASSERT_TRUE(t, h != NULL);
-			get_task_struct(h);
-			wake_up_process(h);
-			hog[2 * cpu + k] = h;
-		}
+		hog[cpu] = kthread_create_on_cpu(hog_until, (void *)&stop, cpu, "tick/%u");
+		ASSERT_TRUE(t, hog[cpu] != NULL);
+		get_task_struct(hog[cpu]);
+		wake_up_process(hog[cpu]);
 	}
 	for_each_online_cpu(cpu)
 		start[cpu] = READ_ONCE(per_cpu(tick_count, cpu));
@@ -54,10 +51,8 @@ static void timer_tick_advances_on_every_hart(struct ktest *t)
 		msleep(1);
 	}
 	stop = 1;
-	for_each_online_cpu(cpu) {
-		kthread_reap(hog[2 * cpu]);
-		kthread_reap(hog[2 * cpu + 1]);
-	}
+	for_each_online_cpu(cpu)
+		kthread_reap(hog[cpu]);
 	for_each_online_cpu(cpu)
 		EXPECT_GE(t, READ_ONCE(per_cpu(tick_count, cpu)), start[cpu] + 5);
 	EXPECT_GT(t, jiffies, j0);
