@@ -93,9 +93,21 @@ bool tick_nohz_enabled(void)
  * interrupts-off section, or a vCPU the host has not run for a while),
  * and ticks lost to a late interrupt are not lost to jiffies.
  */
+/* The jiffy the time CSR value t falls in, and the time CSR value at which
+ * jiffies reaches j: the one grid every hart's tick and timers follow. */
+static unsigned long cycles_to_jiffies(uint64_t t)
+{
+	return (unsigned long)((t - jiffies_epoch) / tick_period);
+}
+
+static uint64_t jiffies_to_cycles(unsigned long j)
+{
+	return jiffies_epoch + (uint64_t)j * tick_period;
+}
+
 static void jiffies_update(uint64_t now)
 {
-	unsigned long j = (unsigned long)((now - jiffies_epoch) / tick_period);
+	unsigned long j = cycles_to_jiffies(now);
 	unsigned long old = jiffies;
 	while ((long)(j - old) > 0 &&
 	       !__atomic_compare_exchange_n(&jiffies, &old, j, false, __ATOMIC_RELAXED,
@@ -164,7 +176,7 @@ static void tick_nohz_stop(uint64_t now, bool force)
 	unsigned long expires;
 	jiffies_update(now);
 	if (get_next_timer_interrupt(&expires))
-		when = (long)(expires - jiffies) <= 0 ? now : jiffies_epoch + expires * tick_period;
+		when = (long)(expires - jiffies) <= 0 ? now : jiffies_to_cycles(expires);
 	if (!this_cpu(tick_stopped)) {
 		if (when <= this_cpu(next_tick))
 			return; /* the tick is the next event anyway */
@@ -234,7 +246,7 @@ void tick_nohz_timer_added(unsigned long expires)
 {
 	if (!this_cpu(tick_stopped))
 		return;
-	uint64_t when = jiffies_epoch + expires * tick_period;
+	uint64_t when = jiffies_to_cycles(expires);
 	if (when < this_cpu(next_tick)) {
 		this_cpu(next_tick) = when;
 		program_timer(when);
@@ -258,8 +270,7 @@ void tick_nohz_restart(void)
 	this_cpu(tick_stopped) = false;
 	nohz_mask_update();
 	jiffies_update(now);
-	this_cpu(next_tick) =
-		jiffies_epoch + ((now - jiffies_epoch) / tick_period + 1) * tick_period;
+	this_cpu(next_tick) = jiffies_to_cycles(cycles_to_jiffies(now) + 1);
 	program_timer(this_cpu(next_tick));
 }
 
