@@ -124,25 +124,27 @@ static inline bool task_asleep(const struct task_struct *p)
 	       !READ_ONCE(p->on_cpu);
 }
 
+/* Poll cond, sleeping 1 ms between looks, until it holds or `seconds`
+ * pass; its last value. cond is evaluated many times. */
+#define wait_until(cond, seconds)                                                                  \
+	({                                                                                         \
+		uint64_t __deadline = get_cycles() + (uint64_t)timebase_hz * (seconds);            \
+		bool __ok;                                                                         \
+		while (!(__ok = (cond)) && get_cycles() < __deadline)                              \
+			msleep(1);                                                                 \
+		__ok;                                                                              \
+	})
+
 /* Wait (sleeping) until p is asleep or `seconds` pass; whether it is. */
 static inline bool wait_asleep(const struct task_struct *p, unsigned seconds)
 {
-	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * seconds;
-	while (!task_asleep(p) && get_cycles() < deadline)
-		msleep(1);
-	return task_asleep(p);
+	return wait_until(task_asleep(p), seconds);
 }
 
 /* Wait (sleeping) until *flag is non-zero or `seconds` pass. */
 static inline bool wait_flag(volatile int *flag, unsigned seconds)
 {
-	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * seconds;
-	while (!*flag) {
-		if (get_cycles() > deadline)
-			return false;
-		msleep(1);
-	}
-	return true;
+	return wait_until(*flag != 0, seconds);
 }
 
 #endif

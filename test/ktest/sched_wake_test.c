@@ -37,19 +37,6 @@ static int wakee_fn(void *arg)
 	return 0;
 }
 
-/* Whether cpu runs its idle task (on_cpu: the switch to it is done) and
- * p sleeps; waits up to `seconds`. */
-static bool wait_idle_with(int cpu, const struct task_struct *p, unsigned seconds)
-{
-	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * seconds;
-	for (;;) {
-		bool idle = READ_ONCE(cpu_idle_task(cpu)->on_cpu) && task_asleep(p);
-		if (idle || get_cycles() >= deadline)
-			return idle;
-		msleep(1);
-	}
-}
-
 static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 {
 	static struct task_struct *task[NR_CPUS];
@@ -77,7 +64,10 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 		int target = targets[ktest_rand(&t->rng) % (unsigned)n];
 		struct wakee *w = &wakees[target];
 		/* The wakee asleep, its hart idle: only an IPI can wake it. */
-		if (!wait_idle_with(target, task[target], 5)) {
+		/* (idle->on_cpu: the switch to the idle task is done.) */
+		if (!wait_until(READ_ONCE(cpu_idle_task(target)->on_cpu) &&
+					task_asleep(task[target]),
+				5)) {
 			not_idle++;
 			continue;
 		}
@@ -93,11 +83,7 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 		/* The IPI may still be in flight if the hart woke for another
 		 * reason first (its timer, a kick) and found need_resched set;
 		 * it must arrive all the same. */
-		uint64_t deadline = get_cycles() + timebase_hz;
-		while (ipi_count_received(target, IPI_RESCHEDULE) == ipis &&
-		       get_cycles() < deadline)
-			msleep(1);
-		if (ipi_count_received(target, IPI_RESCHEDULE) == ipis)
+		if (!wait_until(ipi_count_received(target, IPI_RESCHEDULE) != ipis, 1))
 			no_ipi++;
 	}
 	ktest_log(t, "%d rounds over %d idle harts (seeded); %d harts were busy at a look", rounds,

@@ -87,10 +87,7 @@ static void timer_idle_hart_stops_its_tick(struct ktest *t)
 	kthread_reap(s);
 	unsigned long stops = READ_ONCE(per_cpu(tick_stops, cpu)) - stops0;
 	/* And with nothing left to run there, it stays idle, tick off. */
-	uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 5;
-	while (!READ_ONCE(per_cpu(tick_stopped, cpu)) && get_cycles() < deadline)
-		msleep(1);
-	bool stopped = READ_ONCE(per_cpu(tick_stopped, cpu));
+	bool stopped = wait_until(READ_ONCE(per_cpu(tick_stopped, cpu)), 5);
 	unpin_self();
 	ktest_log(t, "cpu%d: %lu tickless idle periods over 10 naps of 10 ms (%lu ms in all)", cpu,
 		  stops, ticks_to_ms(nap_elapsed));
