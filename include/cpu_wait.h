@@ -85,6 +85,11 @@ static inline void smp_cond_wake(const volatile void *ptr)
 
 /* Kick one hart if it is halted in a cpu wait (whatever its word). */
 void cpu_wait_kick(int cpu);
+/* Kick cpu if it is halted waiting on ptr; whether it was. Call after the
+ * write it waits for (the fence is inside, as in smp_cond_wake()). */
+bool cpu_wait_kick_if(int cpu, const volatile void *ptr);
+/* The word cpu is halted waiting on, NULL if none (tests, hang reports). */
+const volatile void *cpu_wait_waiting_on(int cpu);
 
 /* Statistics: halts this hart made and kicks it sent (tests, bench). */
 unsigned long cpu_wait_halts(int cpu);

@@ -143,6 +143,31 @@ static inline void cpu_relax(void)
 		*(volatile __typeof__(*(p)) *)(p) = (v);                                           \
 	} while (0)
 
+/*
+ * 32-bit compare-and-exchange, an LR/SC loop, with the RVWMO mappings
+ * Linux riscv uses: acquire is a `fence r,rw` after the loop, release a
+ * `fence rw,w` before it. (GCC 12's __atomic_compare_exchange_n puts .aq
+ * on the SC for acquire and no ordering at all for release.) Returns the
+ * value read: the exchange happened iff it equals old. The operands go
+ * in sign-extended, as lr.w reads.
+ */
+#define __cmpxchg32(p, old, new, before, after)                                                    \
+	({                                                                                         \
+		long __prev, __rc;                                                                 \
+		__asm__ volatile(before "0:	lr.w %0, %2\n"                                         \
+					"	bne %0, %z3, 1f\n"                                       \
+					"	sc.w %1, %z4, %2\n"                                      \
+					"	bnez %1, 0b\n"                                           \
+					"1:\n" after                                               \
+				 : "=&r"(__prev), "=&r"(__rc), "+A"(*(p))                          \
+				 : "rJ"((long)(int32_t)(old)), "rJ"((long)(int32_t)(new))          \
+				 : "memory");                                                      \
+		(uint32_t) __prev;                                                                 \
+	})
+#define cmpxchg32_relaxed(p, old, new) __cmpxchg32(p, old, new, "", "")
+#define cmpxchg32_acquire(p, old, new) __cmpxchg32(p, old, new, "", "	fence r, rw\n")
+#define cmpxchg32_release(p, old, new) __cmpxchg32(p, old, new, "	fence rw, w\n", "")
+
 /* Order MMIO writes after prior memory writes (e.g. an IPI doorbell). */
 #define io_wmb() __asm__ volatile("fence w, o" ::: "memory")
 

@@ -1,8 +1,23 @@
 /*
- * spinlock.h - ticket spinlocks.
+ * spinlock.h - spinlocks: queued (MCS) by default, ticket for comparison.
  *
- * A ticket lock hands the lock over in arrival order, so no hart starves
- * under contention (QEMU's MTTCG makes unfair locks starve for seconds).
+ * Both kinds hand the lock over in arrival order, so no hart starves under
+ * contention (QEMU's MTTCG makes unfair locks starve for seconds). They
+ * differ in how waiters wait, which is what matters when harts outnumber
+ * the host's cores:
+ *
+ * - queued (qspinlock.h, kernel/qspinlock.c): each waiter spins on its
+ *   own per-cpu node, and past a short budget halts in `wfi`; the hart
+ *   ahead of it in the queue kicks it (one IPI) when it is next. An
+ *   unlock touches one waiter at most.
+ * - ticket (ticket_spinlock.h, spinlock=ticket on the command line):
+ *   every waiter watches the one owner word; halted waiters are all
+ *   kicked by every unlock, and a hand-off waits until the one hart whose
+ *   ticket is served happens to run.
+ *
+ * The kind is chosen once at boot (spinlock_init()), before any other
+ * hart runs; every lock carries the fields of both.
+ *
  * The _irqsave variants must be used by any lock that an interrupt
  * handler may also take; the lock order of the whole kernel is listed in
  * README.md ("Lock order") and at each lock's definition.
@@ -41,16 +56,28 @@ enum lock_class {
 };
 
 typedef struct {
-	uint32_t next;	  /* next ticket to hand out */
-	uint32_t owner;	  /* ticket now being served */
-	int holder;	  /* logical cpu holding it, -1 if none (diagnostics) */
+	/* Queued lock word (qspinlock.h): the locked byte, and the tail of
+	 * the waiters' queue (0: nobody queued). */
+	union {
+		uint32_t val;
+		struct {
+			uint8_t locked;
+			uint8_t pad;
+			uint16_t tail;
+		};
+	};
+	int16_t head;	  /* queued: cpu + 1 of the queue head that may halt, 0 if none */
 	uint8_t lclass;	  /* enum lock_class */
 	int16_t subclass; /* ordering within a class: the CPU, for per-cpu locks */
+	int holder;	  /* logical cpu holding it, -1 if none (diagnostics) */
+	uint32_t next;	  /* ticket lock: next ticket to hand out */
+	uint32_t owner;	  /* ticket lock: ticket now being served */
 } spinlock_t;
 
 #define SPIN_LOCK_UNLOCKED_CLASS(c)                                                                \
 	{                                                                                          \
-		0, 0, -1, (c), 0                                                                   \
+		.val = 0, .head = 0, .lclass = (c), .subclass = 0, .holder = -1, .next = 0,        \
+		.owner = 0                                                                         \
 	}
 #define SPIN_LOCK_UNLOCKED	    SPIN_LOCK_UNLOCKED_CLASS(LOCK_CLASS_NONE)
 #define DEFINE_SPINLOCK(x)	    spinlock_t x = SPIN_LOCK_UNLOCKED
@@ -58,6 +85,8 @@ typedef struct {
 
 static inline void spin_lock_init_class(spinlock_t *l, enum lock_class c, int subclass)
 {
+	l->val = 0;
+	l->head = 0;
 	l->next = 0;
 	l->owner = 0;
 	l->holder = -1;
@@ -71,6 +100,12 @@ static inline void spin_lock_init(spinlock_t *l)
 }
 
 extern bool lock_debug; /* the order check above */
+
+/* true: ticket locks (boot argument spinlock=ticket); false: queued. */
+extern bool spinlock_ticket;
+/* Boot hart, before any other hart runs and with no lock held: read
+ * spinlock=queued|ticket. */
+void spinlock_init(void);
 
 void spin_lock(spinlock_t *l);
 void spin_unlock(spinlock_t *l);

@@ -94,6 +94,21 @@ void cpu_wait_kick(int cpu)
 	}
 }
 
+bool cpu_wait_kick_if(int cpu, const volatile void *ptr)
+{
+	smp_mb();
+	if (READ_ONCE(per_cpu(wait_on, cpu)) != ptr)
+		return false;
+	send_ipi(cpu, IPI_KICK);
+	__atomic_fetch_add(raw_cpu_ptr(&kicks), 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+const volatile void *cpu_wait_waiting_on(int cpu)
+{
+	return READ_ONCE(per_cpu(wait_on, cpu));
+}
+
 unsigned long cpu_wait_halts(int cpu)
 {
 	return READ_ONCE(per_cpu(halts, cpu));

@@ -24,6 +24,7 @@
 #include "stop_machine.h"
 #include "apps.h"
 #include "cmdline.h"
+#include "spinlock.h"
 #include "tick.h"
 #include "uart.h"
 
@@ -74,6 +75,7 @@ void start_kernel(unsigned long hartid, const void *dtb)
 	print_banner();
 	strncpy(boot_command_line, dt.bootargs, DT_BOOTARGS_LEN - 1);
 	pr_info("cmdline: \"%s\"", boot_command_line);
+	spinlock_init(); /* before any other hart takes a lock */
 	pr_info("smp: boot hart %lu; DT at %p (%u bytes), %d harts listed", hartid, dtb,
 		dt.dtb_size, dt.ncpus);
 	/* Which OpenSBI flavour: fw_jump puts the DTB at its fixed

@@ -1,17 +1,15 @@
 /*
- * spinlock.c - ticket spinlocks (see spinlock.h for the why), and the
- * lock order check.
+ * spinlock.c - the spinlock API over the two lock kinds (queued by
+ * default, ticket with spinlock=ticket; see spinlock.h), and the lock
+ * order check.
  *
  * Taking a spinlock disables preemption, as in Linux: a task holding a
  * spinlock must not be switched out, or another task on the same hart
- * could spin on it forever.
- *
- * A waiter whose turn does not come within the cpu-wait spin budget
- * halts (cpu_wait.h), registered on the lock's owner word; every unlock
- * kicks the harts halted on it, and the one whose ticket is now served
- * goes on. A holder whose vCPU the host does not run is then not
- * competing with its own waiters for the host's cores.
+ * could spin on it forever. (The queued lock also counts on it: the
+ * waiter's queue node is its hart's.)
  */
+#include <string.h>
+#include "cmdline.h"
 #include "console.h"
 #include "cpu_wait.h"
 #include "kernel.h"
@@ -19,8 +17,10 @@
 #include "preempt.h"
 #include "smp.h"
 #include "ipi.h"
+#include "qspinlock.h"
 #include "spinlock.h"
-
+#include "spinlock_internal.h"
+#include "ticket_spinlock.h"
 /* ---- the lock order check ---- */
 
 bool lock_debug = true;
@@ -106,46 +106,35 @@ static void held_pop(const spinlock_t *l)
 
 /* ---- the lock ---- */
 
-/* A lock nobody releases for this long is reported (once per wait). */
-#define LOCKUP_SECONDS 5
+bool spinlock_ticket;
 
-static bool served(spinlock_t *l, uint32_t ticket)
+void spinlock_init(void)
 {
-	/* Acquire: pairs with the release of the unlock that served us. */
-	return smp_load_acquire(&l->owner) == ticket;
+	char kind[16];
+	if (!cmdline_get("spinlock", kind, sizeof(kind)))
+		return;
+	if (!strcmp(kind, "ticket"))
+		spinlock_ticket = true;
+	else if (strcmp(kind, "queued"))
+		pr_warn("WARNING: spinlock=%s: not queued or ticket; queued it is", kind);
+	/* Every lock is free now (one hart, nothing held): its ticket
+	 * fields and its queued word both say so, whichever kind ran. */
+	pr_info("spinlock: %s", spinlock_ticket ? "ticket" : "queued");
 }
 
-/*
- * Not our turn yet: wait for the unlock that serves our ticket (out of
- * line, so that the uncontended path stays short). Spin, then halt until
- * an unlock kicks us (cpu_wait.h); a halt also ends at least once a tick,
- * so a lock held for LOCKUP_SECONDS is named, and with hang_panic= a
- * lockup panics rather than hangs.
- */
-static __attribute__((noinline)) void spin_lock_wait(spinlock_t *l, uint32_t ticket)
+void spin_wait_watch(spinlock_t *l, struct spin_wait_watch *ww)
 {
-	struct cpu_wait w = {0, 0};
-	uint64_t start = get_cycles(), lockup = (uint64_t)timebase_hz * LOCKUP_SECONDS;
-	bool reported = false;
-	while (!served(l, ticket)) {
-		if (!cpu_wait_should_halt(&w)) {
-			cpu_relax();
-			continue;
-		}
-		cpu_wait_halt_unless(&w, &l->owner, served(l, ticket));
-		uint64_t waited = get_cycles() - start;
-		if (!reported && waited > lockup && READ_ONCE(panic_cpu) < 0) {
-			reported = true;
-			pr_err("BUG: spinlock lockup suspected on cpu%d: lock %p held by cpu%d for "
-			       "%d s",
-			       raw_smp_processor_id(), (void *)l, READ_ONCE(l->holder),
-			       LOCKUP_SECONDS);
-			dump_stack();
-		}
-		if (hang_panic_ticks && waited > hang_panic_ticks)
-			panic("spinlock lockup: lock %p held by cpu%d (hang_panic)", (void *)l,
-			      READ_ONCE(l->holder));
+	uint64_t waited = get_cycles() - ww->start;
+	if (!ww->reported && waited > (uint64_t)timebase_hz * LOCKUP_SECONDS &&
+	    READ_ONCE(panic_cpu) < 0) {
+		ww->reported = true;
+		pr_err("BUG: spinlock lockup suspected on cpu%d: lock %p held by cpu%d for %d s",
+		       raw_smp_processor_id(), (void *)l, READ_ONCE(l->holder), LOCKUP_SECONDS);
+		dump_stack();
 	}
+	if (hang_panic_ticks && waited > hang_panic_ticks)
+		panic("spinlock lockup: lock %p held by cpu%d (hang_panic)", (void *)l,
+		      READ_ONCE(l->holder));
 }
 
 static __attribute__((noinline)) void spin_lock_debug(spinlock_t *l, unsigned long caller)
@@ -164,9 +153,10 @@ void spin_lock(spinlock_t *l)
 	preempt_disable();
 	if (lock_debug)
 		spin_lock_debug(l, _RET_IP_);
-	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	if (unlikely(smp_load_acquire(&l->owner) != ticket))
-		spin_lock_wait(l, ticket);
+	if (spinlock_ticket)
+		ticket_spin_lock(l);
+	else
+		queued_spin_lock(l);
 	l->holder = smp_processor_id();
 	if (lock_debug)
 		held_push(l);
@@ -175,13 +165,7 @@ void spin_lock(spinlock_t *l)
 bool spin_trylock(spinlock_t *l)
 {
 	preempt_disable();
-	/* Acquire on this load: it reads the owner value that the last
-	 * unlock released, and the critical section must see everything
-	 * that unlock published. The CAS below only claims the ticket. */
-	uint32_t owner = smp_load_acquire(&l->owner);
-	uint32_t expect = owner;
-	if (__atomic_compare_exchange_n(&l->next, &expect, owner + 1, false, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED)) {
+	if (spinlock_ticket ? ticket_spin_trylock(l) : queued_spin_trylock(l)) {
 		l->holder = smp_processor_id();
 		if (lock_debug)
 			held_push(l);
@@ -191,18 +175,15 @@ bool spin_trylock(spinlock_t *l)
 	return false;
 }
 
-/* Serve the next ticket and kick whoever halted waiting for it. Only
- * the holder writes owner, so a plain release store serves; then
- * smp_cond_wake()'s fence orders it before the check for halted waiters
- * (cpu_wait.h). (A fully fenced AMO would do both in one instruction on
- * hardware, but TCG emulates an AMO with a helper call: slower here.) */
 static inline void __spin_release(spinlock_t *l)
 {
 	if (lock_debug)
 		held_pop(l);
 	l->holder = -1;
-	smp_store_release(&l->owner, l->owner + 1);
-	smp_cond_wake(&l->owner);
+	if (spinlock_ticket)
+		ticket_spin_unlock(l);
+	else
+		queued_spin_unlock(l);
 }
 
 void spin_unlock(spinlock_t *l)
@@ -213,8 +194,7 @@ void spin_unlock(spinlock_t *l)
 
 bool spin_is_locked(spinlock_t *l)
 {
-	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) !=
-	       __atomic_load_n(&l->next, __ATOMIC_RELAXED);
+	return spinlock_ticket ? ticket_spin_is_locked(l) : queued_spin_is_locked(l);
 }
 
 bool spin_held_by_me(spinlock_t *l)
