@@ -30,6 +30,7 @@
 #include "wait.h"
 #include "cmdline.h"
 #include "ipi_hw.h"
+#include "spinlock.h"
 
 static int iters;
 static uint64_t *samples;
@@ -563,6 +564,94 @@ static void bench_migrate_running(void)
 		report("migrate_running", 3, n);
 }
 
+/* ---- a spinlock handed from hart to hart ---- */
+
+/*
+ * N harts take one spinlock in a loop, each straight back after its
+ * unlock, with a short critical section: the lock is handed from hart to
+ * hart as fast as the lock kind allows. Two rows per N, named after the
+ * kind this boot runs (spinlock=queued|ticket):
+ *   lock_handoff_KIND  time from one hart's unlock to the next hart's
+ *                      acquisition (the same hart again is not a sample)
+ *   lock_tput_KIND     acquisitions per second, one sample per fiftieth of
+ *                      the run
+ * The run lasts 100 ms, plus 4 ms per hart (a host with fewer cores than
+ * harts runs each vCPU for milliseconds at a time).
+ */
+#define LOCK_WINDOWS 50
+
+static DEFINE_SPINLOCK(contended_lock);
+static struct {
+	int harts, arrived;
+	uint64_t start, end;
+	/* Under contended_lock: */
+	uint64_t released_at;
+	int last, n;
+	unsigned long per_window[LOCK_WINDOWS];
+} lk;
+
+static void lock_contender(void *unused)
+{
+	int me = smp_processor_id(); /* bound to this hart (run_on_cpus) */
+	/* Everyone starts together: the last to arrive sets the clock. */
+	if (__atomic_add_fetch(&lk.arrived, 1, __ATOMIC_SEQ_CST) == lk.harts) {
+		uint64_t now = get_cycles(),
+			 len = timebase_hz / 10 + (uint64_t)lk.harts * (timebase_hz / 250);
+		lk.start = now;
+		lk.end = now + len;
+		smp_store_release(&lk.arrived, lk.harts + 1);
+		smp_cond_wake(&lk.arrived);
+	} else {
+		smp_cond_load_acquire(&lk.arrived, VAL == lk.harts + 1);
+	}
+	for (;;) {
+		spin_lock(&contended_lock);
+		uint64_t now = get_cycles();
+		if (now >= lk.end) {
+			spin_unlock(&contended_lock);
+			break;
+		}
+		if (lk.last >= 0 && lk.last != me && lk.n < iters)
+			samples[lk.n++] = now - lk.released_at;
+		lk.per_window[(now - lk.start) * LOCK_WINDOWS / (lk.end - lk.start)]++;
+		for (int i = 0; i < 8; i++) /* the critical section */
+			cpu_relax();
+		lk.last = me;
+		lk.released_at = get_cycles();
+		spin_unlock(&contended_lock);
+	}
+}
+
+static void bench_lock(void)
+{
+	const char *kind = spinlock_ticket ? "ticket" : "queued";
+	char name[32];
+	int online = num_online_cpus();
+	for (int harts = 2; harts <= online;
+	     harts = harts * 2 > online && harts < online ? online : harts * 2) {
+		cpumask_t mask;
+		int cpu, k = 0;
+		cpumask_clear(&mask);
+		for_each_online_cpu(cpu)
+			if (k++ < harts)
+				cpumask_set_cpu(cpu, &mask);
+		memset(&lk, 0, sizeof(lk));
+		lk.harts = harts;
+		lk.last = -1;
+		if (failed("lock", run_on_cpus(&mask, lock_contender, NULL)))
+			return;
+		snprintf(name, sizeof(name), "lock_handoff_%s", kind);
+		report(name, harts, lk.n);
+		uint64_t window_ns = ticks_to_ns((lk.end - lk.start) / LOCK_WINDOWS);
+		for (int w = 0; w < LOCK_WINDOWS; w++)
+			samples[w] = window_ns ? lk.per_window[w] * 1000000000ULL / window_ns : 0;
+		snprintf(name, sizeof(name), "lock_tput_%s", kind);
+		report_values(name, harts, samples, LOCK_WINDOWS, "ops_per_s", NULL);
+		if (harts == online)
+			break;
+	}
+}
+
 /* bench_only=GLOB[,GLOB]: run only the groups whose name matches (all by
  * default), to look at one figure closely. */
 static bool wanted(const char *group)
@@ -621,6 +710,8 @@ void bench_run(int n)
 		bench_stop_machine();
 	if (wanted("migrate_running"))
 		bench_migrate_running();
+	if (wanted("lock"))
+		bench_lock();
 	console_printf("BENCH_END errors=%d\n", bench_errors);
 	kfree(samples);
 	samples = NULL;
