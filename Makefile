@@ -2,7 +2,8 @@
 #
 #   make qemu    build and boot the default image (SMP, MEM, FW, IRQ, IPI)
 #   make test    host tests, lint, then the test image over the QEMU matrix
-#   make bench   measure the stop machinery (BENCH_SMP ?= 2,4,8,16, ICOUNT=1)
+#   make bench   measure the stop machinery and the locks (BENCH_SMP ?= 2,4,8,16,
+#                BENCH_ONLY=lock for the lock rows alone, to 128 harts; ICOUNT=1)
 #   make mutants break each rule on purpose; the tests must notice (CI runs it)
 #   make deps    install the Debian packages the build and tests need
 #
@@ -144,9 +145,12 @@ mutants: all | $(DEPS)
 BENCH_SMP ?= 2,4,8,16
 BENCH_IRQ ?= aclint
 BENCH_ITERS ?= 1000
+BENCH_ONLY ?=
+BENCH_LOCKS ?= queued,ticket
 bench: $(BENCH_IMAGE) | $(DEPS)
 	$(PYTHON) test/bench.py --image $(BENCH_IMAGE) --smp $(BENCH_SMP) --irq $(BENCH_IRQ) \
-		--iters $(BENCH_ITERS) --out $(BUILD)/bench $(if $(ICOUNT),--icount)
+		--iters $(BENCH_ITERS) --out $(BUILD)/bench $(if $(ICOUNT),--icount) \
+		--locks $(BENCH_LOCKS) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 -include test/host/host.mk
 

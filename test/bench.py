@@ -4,6 +4,13 @@ BENCH lines, write CSV and JSON, draw two PNGs with gnuplot, print ratios.
 
     python3 test/bench.py --image build/hartstop-bench.elf [--smp 2,4,8,16]
         [--irq aclint] [--iters 1000] [--icount] [--out build/bench] [--check]
+        [--only GLOB[,GLOB]] [--locks queued,ticket]
+
+--only passes bench_only= to the kernel (e.g. --only lock for the lock
+rows alone, the way to take them to 128 harts). --locks: after the boot
+with the default (queued) spinlock, one more boot per SMP with
+spinlock=ticket running only the lock rows, for the ticket-vs-queued
+ratios (--locks queued skips it).
 
 --check is the short run inside make test: it asserts only that every
 expected figure is present and positive, never how fast anything was (the
@@ -12,6 +19,7 @@ machine has two cores; timings belong here, not in tests).
 
 import argparse
 import csv
+import fnmatch
 import json
 import re
 import shutil
@@ -33,20 +41,39 @@ COLUMNS = ["name", "harts", "median_ns", "p90_ns", "p99_ns", "max_ns", "n"]
 EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "wakeup_remote", "wake_pingpong_rtt",
             "ctxsw", "stop_one_cpu_remote", "stop_one_cpu_remote_return", "stop_one_cpu_self",
             "stop_nowait_tput", "stop_nowait_tput_spread", "stop_two_cpus", "stop_machine",
-            "ipi_bcast_ack", "migrate_running"]
+            "ipi_bcast_ack", "migrate_running", "lock_handoff_queued", "lock_tput_queued"]
 NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "ipi_rtt_direct", "wakeup_remote",
              "wake_pingpong_rtt", "stop_one_cpu_remote", "stop_one_cpu_remote_return",
-             "stop_two_cpus", "ipi_bcast_ack", "migrate_running"}
+             "stop_two_cpus", "ipi_bcast_ack", "migrate_running", "lock_handoff_queued",
+             "lock_tput_queued", "lock_handoff_ticket", "lock_tput_ticket"}
 # Rows measured for N = 1, 2, 4, ... harts within one boot: harts is N.
-PER_N = {"stop_machine", "ipi_bcast_ack"}
+PER_N = {"stop_machine", "ipi_bcast_ack", "lock_handoff_queued", "lock_tput_queued",
+         "lock_handoff_ticket", "lock_tput_ticket"}
 # Machines with a direct S-mode IPI path (ACLINT SSWI, IMSIC) also measure it.
 DIRECT_IRQ = {"aclint", "aia"}
 
 
-def run_boot(image, smp, irq, iters, icount, outdir):
-    config = runner.Config(smp=smp, irq=irq, append=f"bench_iters={iters}", icount=icount,
+# The kernel's bench_only= groups (kernel/apps/bench.c, bench_run()).
+GROUPS = ["ipi_rtt", "wakeup_remote", "wake_pingpong_rtt", "ctxsw", "stop_one_cpu",
+          "stop_nowait_tput", "stop_two_cpus", "stop_machine", "migrate_running", "lock"]
+
+
+def group_of(row):
+    if row == "ipi_bcast_ack":
+        return "stop_machine"  # measured as stop_machine's floor
+    return max((g for g in GROUPS if row.startswith(g)), key=len, default=row)
+
+
+def wanted(group, only):
+    return not only or any(fnmatch.fnmatch(group, g) for g in only.split(","))
+
+
+def run_boot(image, smp, irq, iters, icount, outdir, only="", lock=""):
+    append = f"bench_iters={iters}" + (f" bench_only={only}" if only else "") + \
+        (f" spinlock={lock}" if lock else "")
+    config = runner.Config(smp=smp, irq=irq, append=append, icount=icount,
                          timeout=300 + 60 * smp, label="bench")
-    log = Path(outdir) / f"bench-smp{smp}.log"
+    log = Path(outdir) / f"bench-smp{smp}{'-' + lock if lock else ''}.log"
     outcome = proc.run_command(runner.build_cmd(config, image), log, config.effective_timeout)
     text = log.read_text(errors="replace")
     rows, states = [], []
@@ -73,30 +100,28 @@ def run_boot(image, smp, irq, iters, icount, outdir):
 
 
 def plots(outdir, rows, states):
+    """Draw the PNGs the rows allow; the list of files drawn."""
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         print("bench: gnuplot not found (make deps installs gnuplot-nox); no PNGs")
-        return False
+        return []
     out = Path(outdir)
+    script = "set terminal png size 900,520 noenhanced\n"
+    drawn = []
     # stop_machine: latency vs harts, each state stacked (from the largest boot).
     by_n = {}
     for s in states:
         by_n[s["harts"]] = s
-    with open(out / "stop_machine.dat", "w") as f:
-        f.write("# harts prepare_us disable_irq_us run_us exit_us total_median_us\n")
-        for n in sorted(by_n):
-            s = by_n[n]
-            med = [r["median_ns"] for r in rows if r["name"] == "stop_machine" and r["harts"] == n]
-            f.write(f"{n} {s['prepare_ns']/1e3} {s['disable_irq_ns']/1e3} {s['run_ns']/1e3} "
-                    f"{s['exit_ns']/1e3} {(max(med) if med else 0)/1e3}\n")
-    # latency: each operation next to the IPI floor (smallest boot, 2+ harts).
-    smp0 = min(r["harts"] for r in rows if r["name"] == "ipi_rtt")
-    with open(out / "latency.dat", "w") as f:
-        for r in rows:
-            if r["harts"] == smp0 and r["name"] not in ("stop_machine",) and "tput" not in r["name"]:
-                f.write(f"\"{r['name']}\" {r['median_ns']/1e3} {r['p90_ns']/1e3}\n")
-    script = f"""
-set terminal png size 900,520 noenhanced
+    if by_n:
+        with open(out / "stop_machine.dat", "w") as f:
+            f.write("# harts prepare_us disable_irq_us run_us exit_us total_median_us\n")
+            for n in sorted(by_n):
+                s = by_n[n]
+                sm = [r["median_ns"] for r in rows if r["name"] == "stop_machine" and r["harts"] == n]
+                f.write(f"{n} {s['prepare_ns']/1e3} {s['disable_irq_ns']/1e3} {s['run_ns']/1e3} "
+                        f"{s['exit_ns']/1e3} {(max(sm) if sm else 0)/1e3}\n")
+        drawn.append(out / "stop_machine.png")
+        script += f"""
 set output '{out}/stop_machine.png'
 set title 'stop_machine rendezvous: time per state (per hart, us) and median call (us)'
 set style data histograms
@@ -109,8 +134,21 @@ set key left top
 plot '{out}/stop_machine.dat' using 2:xtic(1) title 'PREPARE', '' using 3 title 'DISABLE_IRQ', \\
      '' using 4 title 'RUN', '' using 5 title 'EXIT', \\
      '' using 0:6 with linespoints lw 2 title 'median call'
+"""
+    # latency: each operation next to the IPI floor (smallest boot, 2+ harts).
+    rtt = [r["harts"] for r in rows if r["name"] == "ipi_rtt"]
+    if rtt:
+        smp0 = min(rtt)
+        with open(out / "latency.dat", "w") as f:
+            for r in rows:
+                if r["harts"] == smp0 and r["name"] not in PER_N and "tput" not in r["name"]:
+                    f.write(f"\"{r['name']}\" {r['median_ns']/1e3} {r['p90_ns']/1e3}\n")
+        drawn.append(out / "latency.png")
+        script += f"""
+reset
 set output '{out}/latency.png'
 set title 'Latency of each operation next to the IPI round-trip floor (SMP {smp0}, median and p90, us)'
+set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set xtics rotate by -35
@@ -119,16 +157,41 @@ set ylabel 'microseconds (log)'
 set xlabel ''
 plot '{out}/latency.dat' using 2:xtic(1) title 'median', '' using 3 title 'p90'
 """
+    # locks: throughput per number of contending harts, queued and ticket.
+    ns = sorted({r["harts"] for r in rows if r["name"].startswith("lock_tput_")})
+    if ns:
+        with open(out / "locks.dat", "w") as f:
+            f.write("# harts queued_ops_per_s ticket_ops_per_s\n")
+            for n in ns:
+                q, t = med(rows, "lock_tput_queued", n), med(rows, "lock_tput_ticket", n)
+                f.write(f"{n} {q if q else 'NaN'} {t if t else 'NaN'}\n")
+        drawn.append(out / "locks.png")
+        script += f"""
+reset
+set output '{out}/locks.png'
+set title 'One spinlock, N harts taking it in a loop: acquisitions per second (median)'
+set logscale xy
+set xlabel 'contending harts'
+set ylabel 'acquisitions per second (log)'
+set xtics ({", ".join(str(n) for n in ns)})
+set key right top
+plot '{out}/locks.dat' using 1:2 with linespoints lw 2 title 'queued', \\
+     '' using 1:3 with linespoints lw 2 title 'ticket (spinlock=ticket)'
+"""
+    if not drawn:
+        return []
     res = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
     if res.returncode != 0:
         print("bench: gnuplot failed:", res.stderr.strip()[:500])
-        return False
-    return True
+        return []
+    return drawn
 
 
 def med(rows, name, harts=None):
+    # The last boot that measured it: lock rows of a given N come from
+    # every boot with that many harts or more, the largest boot last.
     vals = [r["median_ns"] for r in rows if r["name"] == name and (harts is None or r["harts"] == harts)]
-    return vals[0] if vals else None
+    return vals[-1] if vals else None
 
 
 def ratios(rows, smps):
@@ -144,6 +207,13 @@ def ratios(rows, smps):
         if sm and floor:
             # IPIs to the other N-1 harts and their acks: the floor of a rendezvous.
             lines.append(f"SMP {smp}: stop_machine({smp}) / (IPI broadcast + ack) = {sm / floor:.2f}")
+    # Lock rows: per N contending harts, from the largest boot that has both kinds.
+    for n in sorted({r["harts"] for r in rows if r["name"] == "lock_tput_queued"}):
+        q, t = med(rows, "lock_tput_queued", n), med(rows, "lock_tput_ticket", n)
+        hq, ht = med(rows, "lock_handoff_queued", n), med(rows, "lock_handoff_ticket", n)
+        if q and t:
+            lines.append(f"{n} contending harts: lock throughput queued / ticket = {q / t:.2f}"
+                         + (f"; hand-off ticket / queued = {ht / hq:.2f}" if hq and ht else ""))
     return lines
 
 
@@ -154,7 +224,7 @@ def table(rows):
     for r in rows:
         if "tput" in r["name"]:   # works per second, not ns
             out.append(f"{r['name']:<28} {r['harts']:>5} {r['median_ns']:>10} {r['p90_ns']:>10} "
-                       f"{r['p99_ns']:>10} {r['max_ns']:>10} {r['n']:>6}  (works/s)")
+                       f"{r['p99_ns']:>10} {r['max_ns']:>10} {r['n']:>6}  (per s)")
         else:
             out.append(f"{r['name']:<28} {r['harts']:>5} {r['median_ns'] / 1e3:>10.1f} "
                        f"{r['p90_ns'] / 1e3:>10.1f} {r['p99_ns'] / 1e3:>10.1f} "
@@ -171,19 +241,36 @@ def main():
     p.add_argument("--icount", action="store_true")
     p.add_argument("--out", default="build/bench")
     p.add_argument("--check", action="store_true", help="short run: figures present and positive")
+    p.add_argument("--only", default="", help="bench_only= globs (kernel/apps/bench.c)")
+    p.add_argument("--locks", default="queued,ticket",
+                   help="queued: default boot only; queued,ticket: plus a lock-only ticket boot")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     smps = [int(x) for x in args.smp.split(",") if x]
     all_rows, all_states, failures = [], [], []
     for smp in smps:
-        ok, rows, states, log = run_boot(args.image, smp, args.irq, args.iters, args.icount, out)
+        ok, rows, states, log = run_boot(args.image, smp, args.irq, args.iters, args.icount, out,
+                                         only=args.only)
         print(f"bench: SMP {smp}: {'ok' if ok else 'FAILED'}, {len(rows)} figures ({log})")
         if not ok:
             failures.append(f"SMP {smp} boot did not finish the bench (see {log})")
         all_rows += rows
         all_states += [dict(s, smp=smp) for s in states]
         expected = EXPECTED + (["ipi_rtt_direct"] if args.irq in DIRECT_IRQ else [])
+        if args.only:
+            expected = [e for e in expected if wanted(group_of(e), args.only)]
+        if "ticket" in args.locks.split(",") and smp >= 2 and wanted("lock", args.only):
+            tok, trows, _, tlog = run_boot(args.image, smp, args.irq, args.iters, args.icount, out,
+                                           only="lock", lock="ticket")
+            print(f"bench: SMP {smp} spinlock=ticket: {'ok' if tok else 'FAILED'}, "
+                  f"{len(trows)} figures ({tlog})")
+            if not tok:
+                failures.append(f"SMP {smp} ticket boot did not finish the lock bench (see {tlog})")
+            all_rows += trows
+            for name in ("lock_handoff_ticket", "lock_tput_ticket"):
+                if not any(r["name"] == name and r["median_ns"] > 0 for r in trows):
+                    failures.append(f"SMP {smp}: {name} missing or not positive")
         for name in expected:
             if smp < 2 and name in NEEDS_TWO:
                 continue
@@ -207,14 +294,15 @@ def main():
                    "qemu": " ".join(runner.build_cmd(runner.Config(smp=smps[-1], irq=args.irq,
                                                                append=f"bench_iters={args.iters}",
                                                                icount=args.icount), args.image)),
-                   "note": "stop_nowait_tput rows: median_ns etc. hold works per second"},
+                   "note": "*_tput* rows: median_ns etc. hold operations per second"},
                   f, indent=1)
     print(f"bench: {len(all_rows)} rows -> {out}/results.csv, {out}/results.json")
     if not args.check:
         # Largest boot: the stacked-state plot uses every N it measured.
         big = max(smps)
-        if plots(out, [r for r in all_rows], [s for s in all_states if s["smp"] == big]):
-            print(f"bench: plots -> {out}/stop_machine.png, {out}/latency.png")
+        drawn = plots(out, all_rows, [s for s in all_states if s["smp"] == big])
+        if drawn:
+            print(f"bench: plots -> {', '.join(str(d) for d in drawn)}")
         for line in table(all_rows):
             print(line)
         for line in ratios(all_rows, smps):
