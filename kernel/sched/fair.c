@@ -225,9 +225,12 @@ static int balance_fair(struct rq *rq)
 	if (!busiest)
 		return 0;
 	spin_unlock(&rq->lock);
-	double_rq_lock(rq, busiest);
-	pull_fair_tasks(rq, busiest, 1);
-	spin_unlock(&busiest->lock);
+	if (double_rq_trylock_busiest(rq, busiest)) {
+		pull_fair_tasks(rq, busiest, 1);
+		spin_unlock(&busiest->lock);
+	} else {
+		spin_lock(&rq->lock); /* busiest is busy: not worth waiting for */
+	}
 	update_rq_clock(rq);
 	return 1;
 }
@@ -376,7 +379,8 @@ static int active_load_balance_cpu_stop(void *data)
 static bool active_balance(struct rq *busiest, int this_cpu)
 {
 	bool start = false;
-	spin_lock(&busiest->lock);
+	if (!spin_trylock(&busiest->lock)) /* from the tick: never queue on it */
+		return false;
 	struct task_struct *curr = busiest->curr;
 	if (!busiest->active_balance && curr->sched_class == &fair_sched_class &&
 	    task_allowed_on(curr, this_cpu) && busiest->cfs.nr_running >= 2) {
@@ -397,7 +401,8 @@ static void balance_from_busiest(struct rq *rq)
 	struct rq *busiest = find_busiest_rq(rq->cpu);
 	if (!busiest)
 		return;
-	double_rq_lock(rq, busiest);
+	if (!double_rq_trylock_busiest(rq, busiest))
+		return; /* someone else is at it: try again next period */
 	int imbalance = ((int)busiest->cfs.nr_running - (int)rq->cfs.nr_running) / 2;
 	int moved = imbalance > 0 ? pull_fair_tasks(rq, busiest, imbalance) : 0;
 	double_rq_unlock(rq, busiest);

@@ -121,6 +121,7 @@ void deactivate_task(struct rq *rq, struct task_struct *p, int flags);
 void set_task_cpu(struct task_struct *p, int cpu);
 void double_rq_lock(struct rq *a, struct rq *b);
 void double_rq_unlock(struct rq *a, struct rq *b);
+bool double_rq_trylock_busiest(struct rq *this_rq, struct rq *busiest);
 struct rq *__task_rq_lock(struct task_struct *p); /* p->pi_lock held */
 struct rq *task_rq_lock(struct task_struct *p, unsigned long *flags);
 void task_rq_unlock(struct rq *rq, struct task_struct *p, unsigned long flags);
