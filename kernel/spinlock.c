@@ -125,11 +125,17 @@ void spinlock_init(void)
 void spin_wait_watch(spinlock_t *l, struct spin_wait_watch *ww)
 {
 	uint64_t waited = get_cycles() - ww->start;
+	/* Not for the console lock: the report would wait for the lock that
+	 * this hart is already queued on, behind itself. */
 	if (!ww->reported && waited > (uint64_t)timebase_hz * LOCKUP_SECONDS &&
-	    READ_ONCE(panic_cpu) < 0) {
+	    READ_ONCE(panic_cpu) < 0 && l->lclass != LOCK_CLASS_CONSOLE) {
 		ww->reported = true;
-		pr_err("BUG: spinlock lockup suspected on cpu%d: lock %p held by cpu%d for %d s",
-		       raw_smp_processor_id(), (void *)l, READ_ONCE(l->holder), LOCKUP_SECONDS);
+		pr_err("BUG: spinlock lockup suspected on cpu%d: lock %p held by cpu%d for %d s "
+		       "(word 0x%x, head %d)",
+		       raw_smp_processor_id(), (void *)l, READ_ONCE(l->holder), LOCKUP_SECONDS,
+		       spinlock_ticket ? READ_ONCE(l->next) - READ_ONCE(l->owner)
+				       : READ_ONCE(l->val),
+		       READ_ONCE(l->head) - 1);
 		dump_stack();
 	}
 	if (hang_panic_ticks && waited > hang_panic_ticks)
