@@ -330,6 +330,33 @@ void kthread_parkme(void)
 	__set_current_state(TASK_RUNNING);
 }
 
+/*
+ * p is in TASK_PARKED but maybe not asleep yet: complete() may have
+ * preempted it between setting TASK_PARKED and its schedule(), still on
+ * its runqueue. Wait until it is off every runqueue and off its hart
+ * (unpark rebinds only such a task), the way Linux's wait_task_inactive()
+ * does, and without spinning on another hart's progress: while p runs
+ * elsewhere, halt until its switch-out kicks us (finish_task_switch()'s
+ * smp_cond_wake() on on_cpu); while it waits to run, yield our hart to it
+ * if it is queued here, else sleep a millisecond. on_rq is read first:
+ * once it is 0 a parked task cannot be queued again before its unpark.
+ */
+static void wait_task_inactive(struct task_struct *p)
+{
+	for (;;) {
+		if (!smp_load_acquire(&p->on_rq)) {
+			smp_cond_load_acquire(&p->on_cpu, !VAL);
+			return;
+		}
+		if (READ_ONCE(p->on_cpu))
+			smp_cond_load_acquire(&p->on_cpu, !VAL);
+		else if (task_cpu(p) == raw_smp_processor_id())
+			yield(); /* raw: a stale answer only picks the other way */
+		else
+			msleep(1);
+	}
+}
+
 /**
  * kthread_park() - ask a kthread to park and wait until it has.
  * @p: the kthread.
@@ -366,13 +393,7 @@ int kthread_park(struct task_struct *p)
 	if (p != current) {
 		wake_up_process(p);
 		wait_for_completion(&k->parked); /* it is in TASK_PARKED from now */
-		/* ...but maybe not asleep yet: complete() may have preempted
-		 * it between setting TASK_PARKED and its schedule(), still on
-		 * its runqueue (Linux waits here too: wait_task_inactive()).
-		 * Let it finish going to sleep; unpark rebinds only a task
-		 * that is off every runqueue. */
-		while (READ_ONCE(p->on_rq) || READ_ONCE(p->on_cpu))
-			yield();
+		wait_task_inactive(p);
 	}
 	return 0;
 }
