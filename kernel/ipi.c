@@ -319,7 +319,9 @@ void smp_send_stop(void)
 		return;
 	send_ipi_mask(&others, IPI_STOP);
 	/* Give them a moment; a hart spinning with interrupts off never
-	 * answers, and the panic must go on regardless. */
+	 * answers, and the panic must go on regardless. The one wait for
+	 * another hart that spins rather than halts (cpu_wait.h): in a
+	 * panic the tick may be what broke, and nobody would kick us. */
 	uint64_t end = get_cycles() + timebase_hz / 10;
 	while (num_online_cpus() > 1 && get_cycles() < end)
 		cpu_relax();
