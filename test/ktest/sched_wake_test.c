@@ -59,7 +59,7 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 		targets[n++] = cpu;
 	}
 	ASSERT_TRUE(t, n > 0);
-	int lost = 0, no_ipi = 0, not_idle = 0;
+	int lost = 0, no_ipi = 0, excused = 0, not_idle = 0;
 	for (int r = 0; r < rounds && !lost; r++) {
 		int target = targets[ktest_rand(&t->rng) % (unsigned)n];
 		struct wakee *w = &wakees[target];
@@ -72,6 +72,9 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 			continue;
 		}
 		unsigned long ipis = ipi_count_received(target, IPI_RESCHEDULE);
+		unsigned long kicks = ipi_count_received(target, IPI_KICK);
+		struct rq_stats before, after;
+		sched_rq_stats(target, &before);
 		complete(&w->go);
 		/* Generous for an oversubscribed host; a lost IPI never ends. */
 		if (!wait_for_completion_timeout(&w->back, msecs_to_jiffies(10000))) {
@@ -82,12 +85,25 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 		}
 		/* The IPI may still be in flight if the hart woke for another
 		 * reason first (its timer, a kick) and found need_resched set;
-		 * it must arrive all the same. */
-		if (!wait_until(ipi_count_received(target, IPI_RESCHEDULE) != ipis, 1))
-			no_ipi++;
+		 * it must arrive all the same. One exception: a busy hart's
+		 * nohz balance kick (IPI_KICK) made the idle hart pull a task
+		 * just before our wake, so need_resched was already set and
+		 * the wake rightly sent nothing (Linux's resched_curr() does
+		 * the same). Then the hart was kicked, and ran more than the
+		 * wakee (idle -> wakee -> idle is two switches). */
+		if (!wait_until(ipi_count_received(target, IPI_RESCHEDULE) != ipis, 1)) {
+			sched_rq_stats(target, &after);
+			if (ipi_count_received(target, IPI_KICK) != kicks &&
+			    after.nr_switches - before.nr_switches > 2)
+				excused++;
+			else
+				no_ipi++;
+		}
 	}
-	ktest_log(t, "%d rounds over %d idle harts (seeded); %d harts were busy at a look", rounds,
-		  n, not_idle);
+	ktest_log(t,
+		  "%d rounds over %d idle harts (seeded); %d harts were busy at a look, %d woken "
+		  "by a balance kick just before",
+		  rounds, n, not_idle, excused);
 	for (int i = 0; i < n; i++) {
 		struct wakee *w = &wakees[targets[i]];
 		WRITE_ONCE(w->quit, 1);
@@ -98,6 +114,7 @@ static void sched_wake_reaches_idle_harts_by_ipi(struct ktest *t)
 	EXPECT_EQ(t, lost, 0);
 	/* Every wake of a sleeper on an idle hart took a RESCHEDULE IPI. */
 	EXPECT_EQ(t, no_ipi, 0);
+	EXPECT_LE(t, excused, rounds / 4);
 	/* Idle harts are the point: most looks must find one. */
 	EXPECT_LE(t, not_idle, rounds / 4);
 }
