@@ -572,7 +572,10 @@ static void bench_migrate_running(void)
  * hart as fast as the lock kind allows. Two rows per N, named after the
  * kind this boot runs (spinlock=queued|ticket):
  *   lock_handoff_KIND  time from one hart's unlock to the next hart's
- *                      acquisition (the same hart again is not a sample)
+ *                      acquisition (the same hart again is not a sample),
+ *                      bench_iters of them drawn uniformly from the whole
+ *                      run (reservoir sampling: the first ones alone
+ *                      would show only the start, before waiters halt)
  *   lock_tput_KIND     acquisitions per second, one sample per fiftieth of
  *                      the run
  * The run lasts 100 ms, plus 4 ms per hart (a host with fewer cores than
@@ -585,7 +588,8 @@ static struct {
 	int harts, arrived;
 	uint64_t start, end;
 	/* Under contended_lock: */
-	uint64_t released_at;
+	uint64_t released_at, rng;
+	unsigned long seen; /* hand-offs so far */
 	int last, n;
 	unsigned long per_window[LOCK_WINDOWS];
 } lk;
@@ -611,8 +615,17 @@ static void lock_contender(void *unused)
 			spin_unlock(&contended_lock);
 			break;
 		}
-		if (lk.last >= 0 && lk.last != me && lk.n < iters)
-			samples[lk.n++] = now - lk.released_at;
+		if (lk.last >= 0 && lk.last != me) {
+			/* Algorithm R: each hand-off kept with probability n/seen. */
+			uint64_t x = lk.rng;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			lk.rng = x;
+			unsigned long j = lk.seen++;
+			if (lk.n < iters)
+				samples[lk.n++] = now - lk.released_at;
+			else if ((j = x % (j + 1)) < (unsigned long)iters)
+				samples[j] = now - lk.released_at;
+		}
 		lk.per_window[(now - lk.start) * LOCK_WINDOWS / (lk.end - lk.start)]++;
 		for (int i = 0; i < 8; i++) /* the critical section */
 			cpu_relax();
@@ -638,6 +651,7 @@ static void bench_lock(void)
 		memset(&lk, 0, sizeof(lk));
 		lk.harts = harts;
 		lk.last = -1;
+		lk.rng = 0x9e3779b97f4a7c15ULL;
 		if (failed("lock", run_on_cpus(&mask, lock_contender, NULL)))
 			return;
 		snprintf(name, sizeof(name), "lock_handoff_%s", kind);
