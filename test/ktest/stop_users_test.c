@@ -237,8 +237,17 @@ static void stop_active_balance_pushes_running_task(struct ktest *t)
 		wait_until(task_cpu(mover) == home && READ_ONCE(mover->on_cpu), 2);
 		unsigned long before = active_pushes();
 		EXPECT_EQ(t, set_cpus_allowed_ptr(mover, cpu_online_mask), 0);
-		/* Not moved at all is a failure, not a reason to retry. */
-		if (!wait_until(task_cpu(mover) != home, 10))
+		/* Not moved at all is a failure, not a reason to retry. Poll
+		 * every 7 ms, not every jiffy: a poller woken by every tick
+		 * makes every tick find its hart busy, so that hart's tick
+		 * never stops (no nohz balance kick reaches it) and its own
+		 * balance always counts it as running one task, which is as
+		 * many as the busy hart has to spare (seen at SMP 2: no move
+		 * in 10 s). */
+		uint64_t deadline = get_cycles() + (uint64_t)timebase_hz * 10;
+		while (task_cpu(mover) == home && get_cycles() < deadline)
+			msleep(7);
+		if (task_cpu(mover) == home)
 			break;
 		where = task_cpu(mover);
 		pushed = where != home && active_pushes() > before;
