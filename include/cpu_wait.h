@@ -83,8 +83,6 @@ static inline void smp_cond_wake(const volatile void *ptr)
 		__smp_cond_wake(ptr);
 }
 
-/* Kick one hart if it is halted in a cpu wait (whatever its word). */
-void cpu_wait_kick(int cpu);
 /* Kick cpu if it is halted waiting on ptr; whether it was. Call after the
  * write it waits for (the fence is inside, as in smp_cond_wake()). */
 bool cpu_wait_kick_if(int cpu, const volatile void *ptr);

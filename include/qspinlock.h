@@ -19,6 +19,7 @@
 #ifndef HARTSTOP_QSPINLOCK_H
 #define HARTSTOP_QSPINLOCK_H
 
+#include "cpu_wait.h"
 #include "kernel.h"
 #include "riscv.h"
 #include "spinlock.h"
@@ -29,14 +30,12 @@
 #define Q_TAIL_CPU_OFFSET 18
 #define Q_TAIL_MASK	  0xffff0000U
 
-/* Per-hart counts (tests, bench): slow paths taken, of them nested in an
- * interrupt over another wait, kicks sent to a halted head by an unlock
- * and to a halted waiter by the head ahead of it. */
-enum qstat { QSTAT_SLOWPATH, QSTAT_NESTED, QSTAT_HEAD_KICKS, QSTAT_NODE_KICKS, NR_QSTATS };
+/* Per-hart counts (tests): slow paths taken, and of them those nested in
+ * an interrupt over another wait. Kicks are counted by cpu_wait.c. */
+enum qstat { QSTAT_SLOWPATH, QSTAT_NESTED, NR_QSTATS };
 unsigned long qspinlock_stat(int cpu, enum qstat stat);
 
 void queued_spin_lock_slowpath(spinlock_t *l);
-void queued_spin_kick_head(spinlock_t *l, int cpu);
 
 static inline bool queued_spin_trylock(spinlock_t *l)
 {
@@ -65,7 +64,7 @@ static inline void queued_spin_unlock(spinlock_t *l)
 	smp_mb();
 	int head = READ_ONCE(l->head);
 	if (unlikely(head))
-		queued_spin_kick_head(l, head - 1);
+		cpu_wait_kick_if(head - 1, &l->val);
 }
 
 static inline bool queued_spin_is_locked(spinlock_t *l)

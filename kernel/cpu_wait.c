@@ -85,15 +85,6 @@ void __smp_cond_wake(const volatile void *ptr)
 	}
 }
 
-void cpu_wait_kick(int cpu)
-{
-	smp_mb();
-	if (READ_ONCE(per_cpu(wait_on, cpu))) {
-		send_ipi(cpu, IPI_KICK);
-		__atomic_fetch_add(raw_cpu_ptr(&kicks), 1, __ATOMIC_RELAXED);
-	}
-}
-
 bool cpu_wait_kick_if(int cpu, const volatile void *ptr)
 {
 	smp_mb();

@@ -106,6 +106,12 @@ static uint32_t xchg_tail(spinlock_t *l, uint32_t tail)
 	}
 }
 
+/* prev halted waiting to be made head, and not made head yet. */
+static bool prev_halted(struct qnode *prev)
+{
+	return cpu_wait_waiting_on(prev->cpu) == &prev->locked && !READ_ONCE(prev->locked);
+}
+
 /*
  * Queued behind another waiter: until the node ahead makes us the head.
  * Spinning pays only while the hart ahead can become head soon: a waiter
@@ -115,20 +121,13 @@ static uint32_t xchg_tail(spinlock_t *l, uint32_t tail)
  * only the head and the hart behind it spin; every later waiter halts on
  * arrival and leaves the host's cores to the holder.
  */
-/* prev halted waiting to be made head, and not made head yet. */
-static bool prev_halted(struct qnode *prev, int prev_cpu)
-{
-	return cpu_wait_waiting_on(prev_cpu) == &prev->locked && !READ_ONCE(prev->locked);
-}
-
 static void wait_node(spinlock_t *l, struct qnode *node, struct qnode *prev,
 		      struct spin_wait_watch *ww)
 {
 	struct cpu_wait w = {0, 0};
 	unsigned int loop = 0;
-	int prev_cpu = prev->cpu;
 	while (!smp_load_acquire(&node->locked)) {
-		if (!cpu_wait_should_halt(&w) && ((++loop & 7) || !prev_halted(prev, prev_cpu))) {
+		if (!cpu_wait_should_halt(&w) && ((++loop & 7) || !prev_halted(prev))) {
 			cpu_relax();
 			continue;
 		}
@@ -163,16 +162,10 @@ static uint32_t wait_head(spinlock_t *l, int cpu, struct spin_wait_watch *ww)
 	return val;
 }
 
-void queued_spin_kick_head(spinlock_t *l, int cpu)
-{
-	if (cpu_wait_kick_if(cpu, &l->val))
-		raw_cpu(qstats[QSTAT_HEAD_KICKS])++; /* a statistic: raw is fine */
-}
-
 void queued_spin_lock_slowpath(spinlock_t *l)
 {
-	struct qnode *node = this_cpu_ptr(&qnodes[0]);
-	int idx = node->count++;
+	struct qnode *nodes = this_cpu_ptr(&qnodes[0]), *node;
+	int idx = nodes->count++;
 	struct spin_wait_watch ww;
 	this_cpu(qstats[QSTAT_SLOWPATH])++;
 	if (unlikely(idx >= MAX_NODES)) {
@@ -184,7 +177,7 @@ void queued_spin_lock_slowpath(spinlock_t *l)
 	}
 	if (idx)
 		this_cpu(qstats[QSTAT_NESTED])++;
-	node += idx;
+	node = nodes + idx;
 	/* The count before the node's fields: an interrupt that arrives
 	 * meanwhile and takes a lock uses the next node. */
 	barrier();
@@ -235,8 +228,7 @@ void queued_spin_lock_slowpath(spinlock_t *l)
 	 * running; then halt until its link kicks us. */
 	struct qnode *next = smp_cond_load_acquire(&node->next, VAL != NULL);
 	smp_store_release(&next->locked, 1);
-	if (cpu_wait_kick_if(next->cpu, &next->locked))
-		this_cpu(qstats[QSTAT_NODE_KICKS])++;
+	cpu_wait_kick_if(next->cpu, &next->locked);
 release:
-	this_cpu_ptr(&qnodes[0])->count--;
+	nodes->count--;
 }
