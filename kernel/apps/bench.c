@@ -450,19 +450,34 @@ static void bench_stop_two_cpus(void)
 	report("stop_two_cpus", 2, n);
 }
 
+/* The per-N rows' hart counts: doubling from the first, then every
+ * online hart once; past that, online + 1 (the loop's end). */
+static int next_hart_count(int harts, int online)
+{
+	if (harts >= online)
+		return online + 1;
+	return harts * 2 > online ? online : harts * 2;
+}
+
+/* The first `harts` online harts. */
+static void first_harts(cpumask_t *mask, int harts)
+{
+	int cpu, k = 0;
+	cpumask_clear(mask);
+	for_each_online_cpu(cpu)
+		if (k++ < harts)
+			cpumask_set_cpu(cpu, mask);
+}
+
 static void bench_stop_machine(void)
 {
 	int online = num_online_cpus();
-	for (int harts = 1; harts <= online;
-	     harts = harts * 2 > online && harts < online ? online : harts * 2) {
+	for (int harts = 1; harts <= online; harts = next_hart_count(harts, online)) {
 		cpumask_t mask;
-		int cpu, k = 0, n = 0, it = iters;
+		int cpu, n = 0, it = iters;
 		static struct stop_stats before[NR_CPUS];
 		struct stop_stats after;
-		cpumask_clear(&mask);
-		for_each_online_cpu(cpu)
-			if (k++ < harts)
-				cpumask_set_cpu(cpu, &mask);
+		first_harts(&mask, harts);
 		bench_ipi_bcast(&mask, harts); /* its floor, first */
 		for_each_cpu(cpu, &mask)
 			stop_get_stats(cpu, &before[cpu]);
@@ -494,8 +509,6 @@ static void bench_stop_machine(void)
 							  ((uint64_t)harts * (it + 5))),
 			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_EXIT] /
 							  ((uint64_t)harts * (it + 5))));
-		if (harts == online)
-			break;
 	}
 }
 
@@ -588,7 +601,8 @@ static struct {
 	int harts, arrived;
 	uint64_t start, end;
 	/* Under contended_lock: */
-	uint64_t released_at, rng;
+	uint64_t released_at;
+	unsigned int rng;   /* rand_r() state */
 	unsigned long seen; /* hand-offs so far */
 	int last, n;
 	unsigned long per_window[LOCK_WINDOWS];
@@ -617,13 +631,11 @@ static void lock_contender(void *unused)
 		}
 		if (lk.last >= 0 && lk.last != me) {
 			/* Algorithm R: each hand-off kept with probability n/seen. */
-			uint64_t x = lk.rng;
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			lk.rng = x;
 			unsigned long j = lk.seen++;
 			if (lk.n < iters)
 				samples[lk.n++] = now - lk.released_at;
-			else if ((j = x % (j + 1)) < (unsigned long)iters)
+			else if ((j = (unsigned long)rand_r(&lk.rng) % (j + 1)) <
+				 (unsigned long)iters)
 				samples[j] = now - lk.released_at;
 		}
 		lk.per_window[(now - lk.start) * LOCK_WINDOWS / (lk.end - lk.start)]++;
@@ -640,18 +652,13 @@ static void bench_lock(void)
 	const char *kind = spinlock_ticket ? "ticket" : "queued";
 	char name[32];
 	int online = num_online_cpus();
-	for (int harts = 2; harts <= online;
-	     harts = harts * 2 > online && harts < online ? online : harts * 2) {
+	for (int harts = 2; harts <= online; harts = next_hart_count(harts, online)) {
 		cpumask_t mask;
-		int cpu, k = 0;
-		cpumask_clear(&mask);
-		for_each_online_cpu(cpu)
-			if (k++ < harts)
-				cpumask_set_cpu(cpu, &mask);
+		first_harts(&mask, harts);
 		memset(&lk, 0, sizeof(lk));
 		lk.harts = harts;
 		lk.last = -1;
-		lk.rng = 0x9e3779b97f4a7c15ULL;
+		lk.rng = 1;
 		if (failed("lock", run_on_cpus(&mask, lock_contender, NULL)))
 			return;
 		snprintf(name, sizeof(name), "lock_handoff_%s", kind);
@@ -661,8 +668,6 @@ static void bench_lock(void)
 			samples[w] = window_ns ? lk.per_window[w] * 1000000000ULL / window_ns : 0;
 		snprintf(name, sizeof(name), "lock_tput_%s", kind);
 		report_values(name, harts, samples, LOCK_WINDOWS, "ops_per_s", NULL);
-		if (harts == online)
-			break;
 	}
 }
 
