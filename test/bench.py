@@ -45,7 +45,7 @@ EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "wakeup_remote", "wake_pin
 NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "ipi_rtt_direct", "wakeup_remote",
              "wake_pingpong_rtt", "stop_one_cpu_remote", "stop_one_cpu_remote_return",
              "stop_two_cpus", "ipi_bcast_ack", "migrate_running", "lock_handoff_queued",
-             "lock_tput_queued", "lock_handoff_ticket", "lock_tput_ticket"}
+             "lock_tput_queued"}
 # Rows measured for N = 1, 2, 4, ... harts within one boot: harts is N.
 PER_N = {"stop_machine", "ipi_bcast_ack", "lock_handoff_queued", "lock_tput_queued",
          "lock_handoff_ticket", "lock_tput_ticket"}
@@ -66,6 +66,16 @@ def group_of(row):
 
 def wanted(group, only):
     return not only or any(fnmatch.fnmatch(group, g) for g in only.split(","))
+
+
+def row_problem(rows, name):
+    """Why the figure `name` is unusable in rows, or None."""
+    got = [r for r in rows if r["name"] == name]
+    if not got:
+        return "missing"
+    if any(r["median_ns"] <= 0 or r["n"] <= 0 for r in got):
+        return "not positive"
+    return None
 
 
 def run_boot(image, smp, irq, iters, icount, outdir, only="", lock=""):
@@ -108,6 +118,12 @@ def plots(outdir, rows, states):
     out = Path(outdir)
     script = "set terminal png size 900,520 noenhanced\n"
     drawn = []
+
+    def plot(name, title, body):
+        """One PNG: its gnuplot commands, from a clean state."""
+        drawn.append(out / f"{name}.png")
+        return f"\nreset\nset output '{out}/{name}.png'\nset title '{title}'\n{body}"
+
     # stop_machine: latency vs harts, each state stacked (from the largest boot).
     by_n = {}
     for s in states:
@@ -120,11 +136,8 @@ def plots(outdir, rows, states):
                 sm = [r["median_ns"] for r in rows if r["name"] == "stop_machine" and r["harts"] == n]
                 f.write(f"{n} {s['prepare_ns']/1e3} {s['disable_irq_ns']/1e3} {s['run_ns']/1e3} "
                         f"{s['exit_ns']/1e3} {(max(sm) if sm else 0)/1e3}\n")
-        drawn.append(out / "stop_machine.png")
-        script += f"""
-set output '{out}/stop_machine.png'
-set title 'stop_machine rendezvous: time per state (per hart, us) and median call (us)'
-set style data histograms
+        script += plot("stop_machine", "stop_machine rendezvous: time per state (per hart, us) "
+                       "and median call (us)", f"""set style data histograms
 set style histogram rowstacked
 set style fill solid 0.8 border -1
 set boxwidth 0.6
@@ -134,7 +147,7 @@ set key left top
 plot '{out}/stop_machine.dat' using 2:xtic(1) title 'PREPARE', '' using 3 title 'DISABLE_IRQ', \\
      '' using 4 title 'RUN', '' using 5 title 'EXIT', \\
      '' using 0:6 with linespoints lw 2 title 'median call'
-"""
+""")
     # latency: each operation next to the IPI floor (smallest boot, 2+ harts).
     rtt = [r["harts"] for r in rows if r["name"] == "ipi_rtt"]
     if rtt:
@@ -143,12 +156,8 @@ plot '{out}/stop_machine.dat' using 2:xtic(1) title 'PREPARE', '' using 3 title 
             for r in rows:
                 if r["harts"] == smp0 and r["name"] not in PER_N and "tput" not in r["name"]:
                     f.write(f"\"{r['name']}\" {r['median_ns']/1e3} {r['p90_ns']/1e3}\n")
-        drawn.append(out / "latency.png")
-        script += f"""
-reset
-set output '{out}/latency.png'
-set title 'Latency of each operation next to the IPI round-trip floor (SMP {smp0}, median and p90, us)'
-set style data histograms
+        script += plot("latency", "Latency of each operation next to the IPI round-trip floor "
+                       f"(SMP {smp0}, median and p90, us)", f"""set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set xtics rotate by -35
@@ -156,7 +165,7 @@ set logscale y
 set ylabel 'microseconds (log)'
 set xlabel ''
 plot '{out}/latency.dat' using 2:xtic(1) title 'median', '' using 3 title 'p90'
-"""
+""")
     # locks: throughput per number of contending harts, queued and ticket.
     ns = sorted({r["harts"] for r in rows if r["name"].startswith("lock_tput_")})
     if ns:
@@ -165,19 +174,15 @@ plot '{out}/latency.dat' using 2:xtic(1) title 'median', '' using 3 title 'p90'
             for n in ns:
                 q, t = med(rows, "lock_tput_queued", n), med(rows, "lock_tput_ticket", n)
                 f.write(f"{n} {q if q else 'NaN'} {t if t else 'NaN'}\n")
-        drawn.append(out / "locks.png")
-        script += f"""
-reset
-set output '{out}/locks.png'
-set title 'One spinlock, N harts taking it in a loop: acquisitions per second (median)'
-set logscale xy
+        script += plot("locks", "One spinlock, N harts taking it in a loop: acquisitions per "
+                       "second (median)", f"""set logscale xy
 set xlabel 'contending harts'
 set ylabel 'acquisitions per second (log)'
 set xtics ({", ".join(str(n) for n in ns)})
 set key right top
 plot '{out}/locks.dat' using 1:2 with linespoints lw 2 title 'queued', \\
      '' using 1:3 with linespoints lw 2 title 'ticket (spinlock=ticket)'
-"""
+""")
     if not drawn:
         return []
     res = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
@@ -269,16 +274,15 @@ def main():
                 failures.append(f"SMP {smp} ticket boot did not finish the lock bench (see {tlog})")
             all_rows += trows
             for name in ("lock_handoff_ticket", "lock_tput_ticket"):
-                if not any(r["name"] == name and r["median_ns"] > 0 for r in trows):
-                    failures.append(f"SMP {smp}: {name} missing or not positive")
+                problem = row_problem(trows, name)
+                if problem:
+                    failures.append(f"SMP {smp} spinlock=ticket: {name} {problem}")
         for name in expected:
             if smp < 2 and name in NEEDS_TWO:
                 continue
-            got = [r for r in rows if r["name"] == name]
-            if not got:
-                failures.append(f"SMP {smp}: {name} missing")
-            elif any(r["median_ns"] <= 0 or r["n"] <= 0 for r in got):
-                failures.append(f"SMP {smp}: {name} not positive")
+            problem = row_problem(rows, name)
+            if problem:
+                failures.append(f"SMP {smp}: {name} {problem}")
         # Every stop_machine(N) row comes with its per-state times.
         sm_ns = sorted(r["harts"] for r in rows if r["name"] == "stop_machine")
         if sorted(s["harts"] for s in states) != sm_ns:
