@@ -175,5 +175,7 @@ static inline int num_online_cpus(void)
 int cpumask_parse(const char *s, cpumask_t *m);
 /* Format @m as a hex string into buf (as Linux shows cpus_allowed). */
 char *cpumask_format(const cpumask_t *m, char *buf, int len);
+/* Format @m as a list ("0-3,6"; "none" if empty) into buf, truncated to len. */
+char *cpumask_format_list(const cpumask_t *m, char *buf, int len);
 
 #endif

@@ -23,6 +23,7 @@
 #define IS_ALIGNED(x, a)		(((x) & ((__typeof__(x))(a)-1)) == 0)
 #define min(a, b)			((a) < (b) ? (a) : (b))
 #define max(a, b)			((a) > (b) ? (a) : (b))
+#define clamp_val(v, lo, hi)		min(max((v), (lo)), (hi))
 #define __noreturn			__attribute__((noreturn))
 #define __printf(a, b)			__attribute__((format(printf, a, b)))
 #ifndef __aligned /* picolibc's sys/cdefs.h may have it already */

@@ -91,6 +91,29 @@ bool stop_machine_witness(int cpu, struct stop_witness *w);
 /* Diagnostics. */
 extern uint64_t stop_watchdog_ticks; /* stall limit, default 1 s of timebase */
 void print_stop_info(void);	     /* what every stopper is running now */
+/*
+ * How a participant of a rendezvous waits for the others to ack a state
+ * (boot argument stop_wait=, default adaptive; stop_machine_rendezvous.c
+ * says why each is safe with interrupts off):
+ *   spin      poll the state word until it changes (Linux's way)
+ *   wfi       halt in `wfi` at once; the hart that publishes the next
+ *             state kicks the halted ones
+ *   adaptive  poll for stop_wait_budget_ticks() (an IPI round trip,
+ *             measured at boot), then halt as wfi does
+ */
+enum stop_wait { STOP_WAIT_SPIN, STOP_WAIT_WFI, STOP_WAIT_ADAPTIVE, STOP_WAIT_NR };
+extern const char *const stop_wait_names[STOP_WAIT_NR];
+enum stop_wait stop_wait_get(void);
+/* Later rendezvous wait this way (bench, tests); returns the old mode, or
+ * -EINVAL for a mode out of range. Context: any. */
+int stop_wait_set(enum stop_wait mode);
+uint64_t stop_wait_budget_ticks(void); /* adaptive's spin, in time ticks */
+/* Acks combine in groups of `fanin` harts before the shared counter
+ * (stop_fanin=, 0: one flat counter). Returns the old value, or -EINVAL
+ * if fanin is negative. Context: any; later rendezvous use it. */
+int stop_fanin_set(int fanin);
+int stop_fanin_get(void);
+
 struct stop_stats {
 	unsigned long works;		     /* stop works run */
 	uint64_t fn_ticks;		     /* time inside stop fns */
@@ -98,6 +121,8 @@ struct stop_stats {
 	unsigned long stalls;		     /* watchdog reports */
 	unsigned long migrations;	     /* running tasks migration_cpu_stop moved away */
 	uint64_t state_ticks[MULTI_STOP_NR]; /* time spent in each state, summed */
+	unsigned long rendezvous_halts;	     /* wfi halts while waiting in one */
+	unsigned long rendezvous_kicks;	     /* ... and the kicks that ended them */
 };
 void stop_get_stats(int cpu, struct stop_stats *st);
 /* The counters of every online hart as a table; with before (indexed by

@@ -34,6 +34,7 @@
 #include "cmdline.h"
 #include "smp.h"
 #include "stop_machine.h"
+#include "stop_trace.h"
 #include "tick.h"
 #include "timer.h"
 #include "kernel/stop_machine_internal.h"
@@ -109,6 +110,7 @@ static void __cpu_stop_queue_work(struct cpu_stopper *stopper, struct cpu_stop_w
 {
 	WRITE_ONCE(work->queued, 1);
 	list_add_tail(&work->list, &stopper->works);
+	stop_trace(STOP_EV_QUEUE, stopper->cpu);
 }
 
 /* Queue work on cpu's stopper and wake it; false if it is disabled (and
@@ -299,7 +301,7 @@ int stop_two_cpus(int cpu1, int cpu2, cpu_stop_fn_t fn, void *arg)
 	cpumask_set_cpu(cpu1, &ms.participants);
 	cpumask_set_cpu(cpu2, &ms.participants);
 	cpu_stop_init_done(&done, 2);
-	multi_stop_set_state(&ms, MULTI_STOP_PREPARE);
+	multi_stop_prepare(&ms);
 	work1 = work2 = (struct cpu_stop_work){
 		.fn = multi_cpu_stop, .arg = &ms, .done = &done, .caller = _RET_IP_};
 
@@ -473,7 +475,7 @@ static int __stop_machine(const cpumask_t *participants, const cpumask_t *active
 				     .first_cpu = cpumask_first(participants),
 				     .caller = caller};
 	cpumask_copy(&ms.participants, participants);
-	multi_stop_set_state(&ms, MULTI_STOP_PREPARE);
+	multi_stop_prepare(&ms);
 	int rc = __stop_cpus(participants, multi_cpu_stop, &ms, caller);
 	mutex_unlock(&stop_cpus_mutex);
 	return rc;
@@ -580,7 +582,9 @@ static void cpu_stopper_run(struct cpu_stopper *stopper, struct cpu_stop_work *w
 	current->in_stop_fn = true;
 	/* The buffer is the owner's again once fn starts (nowait users). */
 	smp_store_release(&work->queued, 0);
+	stop_trace(STOP_EV_WORK, 0);
 	int ret = fn(arg);
+	stop_trace(STOP_EV_WORK_END, ret);
 	current->in_stop_fn = false;
 	stopper->stats.works++;
 	stopper->stats.fn_ticks += get_cycles() - stopper->started;
@@ -653,6 +657,7 @@ void cpu_stop_init(void)
 	for_each_online_cpu(cpu) {
 		struct cpu_stopper *stopper = per_cpu_ptr(&cpu_stopper, cpu);
 		spin_lock_init_class(&stopper->lock, LOCK_CLASS_STOPPER, cpu);
+		stopper->cpu = cpu;
 		INIT_LIST_HEAD(&stopper->works);
 		struct task_struct *t = kthread_create_on_cpu(
 			cpu_stopper_thread, (void *)(uintptr_t)cpu, cpu, "migration/%u");
@@ -665,5 +670,6 @@ void cpu_stop_init(void)
 		pr_info("stop: migration/%d (pid %d) is cpu%d's stop-class task", cpu, t->pid, cpu);
 	}
 	panic_register_notifier(print_stop_info);
+	stop_wait_init();
 	smp_store_release(&stop_machine_initialized, true);
 }

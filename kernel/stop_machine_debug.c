@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include "cmdline.h"
+#include "cpu_wait.h"
 #include "console.h"
 #include "ktime.h"
 #include "sched.h"
@@ -30,7 +31,11 @@ const char *const multi_stop_state_names[MULTI_STOP_NR] = {"NONE", "PREPARE", "D
  * participants that have not acked it (once per state). In PREPARE those
  * are the harts whose stoppers have not arrived: the stall that matters
  * most, a hart that never gets there (preemption off, or spinning with
- * interrupts off), is named while it lasts. */
+ * interrupts off), is named while it lasts. It also names the
+ * participants halted in `wfi` (cpu_wait.h): those that acked and wait
+ * for the state to change, and any that have not acked because they are
+ * halted in some other wait (a lock, a cross-call) whose kick has not
+ * come. */
 void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
 {
 	/*
@@ -44,17 +49,29 @@ void stop_watchdog_check(struct multi_stop_data *ms, enum multi_stop_state st)
 		return;
 	if (__atomic_exchange_n(&ms->reported, (int)st, __ATOMIC_SEQ_CST) == (int)st)
 		return; /* someone reported this state already */
-	char missing[200];
-	int n = 0, cpu;
-	missing[0] = '\0';
-	for_each_online_cpu(cpu)
-		if (cpumask_test_cpu(cpu, &ms->participants) &&
-		    !cpumask_test_cpu(cpu, &ms->acked) && n < (int)sizeof(missing) - 8)
-			n += snprintf(missing + n, sizeof(missing) - (size_t)n, " cpu%d", cpu);
+	cpumask_t missing, asleep, stuck_asleep;
+	int cpu;
+	cpumask_clear(&missing);
+	cpumask_clear(&asleep);
+	cpumask_clear(&stuck_asleep);
+	for_each_cpu(cpu, &ms->participants) {
+		const volatile void *on = cpu_wait_waiting_on(cpu);
+		if (!cpumask_test_cpu(cpu, &ms->acked)) {
+			cpumask_set_cpu(cpu, &missing);
+			if (on)
+				cpumask_set_cpu(cpu, &stuck_asleep);
+		} else if (on == &ms->state) {
+			cpumask_set_cpu(cpu, &asleep);
+		}
+	}
+	char m[128], a[128], s[128];
 	this_cpu(cpu_stopper).stats.stalls++;
-	pr_warn("stop_machine stall: state %s not acked after %lu ms by:%s; fn %p, caller 0x%lx",
-		multi_stop_state_names[st], ticks_to_ms(waited), missing, (void *)ms->fn,
-		ms->caller);
+	pr_warn("stop_machine stall: state %s not acked after %lu ms by cpus %s (of them halted in "
+		"another wait: %s); halted waiting for the next state: %s; fn %p, caller 0x%lx",
+		multi_stop_state_names[st], ticks_to_ms(waited),
+		cpumask_format_list(&missing, m, sizeof(m)),
+		cpumask_format_list(&stuck_asleep, s, sizeof(s)),
+		cpumask_format_list(&asleep, a, sizeof(a)), (void *)ms->fn, ms->caller);
 }
 
 /* hang_panic=: a state that never completes is a deadlock, not a stall. */

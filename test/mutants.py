@@ -222,6 +222,26 @@ MUTANTS: List[Mutant] = [
            "timer", 2,
            "an idle hart stops its tick",
            "timer_idle_hart_stops_its_tick counts the hart's tickless periods"),
+    Mutant("absorb-drops-ipi", "kernel/ipi.c",
+           "\tif (old & ~(1UL << IPI_KICK))\n\t\tipi_hw_raise_self();",
+           "\tif (0)\n\t\tipi_hw_raise_self();",
+           "stop_machine", 4,
+           "a halt with interrupts off takes only its kick; other IPI reasons wait for EXIT",
+           "stop_machine_halt_keeps_other_ipis: the cross-call sent to a halted participant "
+           "never runs"),
+    Mutant("rendezvous-no-kick", "kernel/stop_machine_rendezvous.c",
+           "\tsmp_cond_wake(&ms->state); /* participants halted waiting for it */",
+           "\t/* no kick */",
+           "stop_machine", 4,
+           "the hart that publishes a state kicks the participants halted for it",
+           "stop_machine_every_wait_rule_and_fanin: stop_wait=wfi halts ended by no kick"),
+    Mutant("tree-group-early", "kernel/stop_machine_rendezvous.c",
+           "__atomic_sub_fetch(&ms->groups[group].ack, 1, __ATOMIC_ACQ_REL) != 0",
+           "__atomic_sub_fetch(&ms->groups[group].ack, 1, __ATOMIC_ACQ_REL) > 1",
+           "stop_machine", 4,
+           "a group of the combining tree acks only once all its harts did",
+           "stop_machine_every_wait_rule_and_fanin (fan-in 2 and 3): fn runs before a "
+           "participant turned its interrupts off (the witnesses), or runs twice"),
 ]
 
 # The subset make test runs (the full set runs in CI: make mutants).

@@ -76,3 +76,20 @@ char *cpumask_format(const cpumask_t *m, char *buf, int len)
 		n += snprintf(buf + n, (size_t)(len - n), "%016lx", m->bits[i]);
 	return buf;
 }
+
+char *cpumask_format_list(const cpumask_t *m, char *buf, int len)
+{
+	int n = 0, cpu = cpumask_first(m);
+	buf[0] = '\0';
+	while (cpu < NR_CPUS && n < len) {
+		int last = cpu;
+		while (last + 1 < NR_CPUS && cpumask_test_cpu(last + 1, m))
+			last++;
+		n += snprintf(buf + n, (size_t)(len - n), last > cpu ? "%s%d-%d" : "%s%d",
+			      n ? "," : "", cpu, last);
+		cpu = cpumask_next(last, m);
+	}
+	if (!n)
+		snprintf(buf, (size_t)len, "none");
+	return buf;
+}

@@ -8,7 +8,9 @@
 #include <string.h>
 #include "console.h"
 #include "mm.h"
+#include "cpu_wait.h"
 #include "preempt.h"
+#include "smp_call.h"
 #include "sched_helpers.h"
 #include "stop_machine.h"
 #include "tick.h"
@@ -210,6 +212,141 @@ static void stop_machine_runs_fn_on_mask_and_returns_errors(struct ktest *t)
 	EXPECT_EQ(t, mask_irqs_on, 0);
 }
 
+/* ---- every waiting rule, flat and with the combining tree ---- */
+
+static int rule_ran[NR_CPUS], rule_irqs_on;
+
+/* On every hart: count, and check every participant's witness. */
+static int rule_fn(void *arg)
+{
+	int cpu;
+	__atomic_fetch_add(&rule_ran[smp_processor_id()], 1, __ATOMIC_RELAXED);
+	for_each_online_cpu(cpu) {
+		struct stop_witness w;
+		if (!stop_machine_witness(cpu, &w) || !w.irqs_off)
+			__atomic_fetch_add(&rule_irqs_on, 1, __ATOMIC_RELAXED);
+	}
+	return smp_processor_id() == cpumask_first(cpu_online_mask) ? 5 : 0;
+}
+
+static void stop_sum_stats(unsigned long *halts, unsigned long *kicks)
+{
+	int cpu;
+	*halts = *kicks = 0;
+	for_each_online_cpu(cpu) {
+		struct stop_stats st;
+		stop_get_stats(cpu, &st);
+		*halts += st.rendezvous_halts;
+		*kicks += st.rendezvous_kicks;
+	}
+}
+
+/*
+ * Each stop_wait rule, with the flat counter and with groups of 2 and 3
+ * (uneven at most hart counts): fn on every hart exactly once per call,
+ * every participant's interrupts off before any fn runs, the result
+ * back. spin never halts; wfi halts (with two harts or more) and its
+ * halts are ended by the publisher's kicks, not only by ticks.
+ */
+static void stop_machine_every_wait_rule_and_fanin(struct ktest *t)
+{
+	enum stop_wait saved_wait = stop_wait_get();
+	int saved_fanin = stop_fanin_get(), n = num_online_cpus(), cpu;
+	/* Spinning costs a host core per participant: few calls at 128. */
+	int calls = n > 16 ? 2 : 6;
+	for (int mode = 0; mode < STOP_WAIT_NR; mode++) {
+		static const int fanins[] = {0, 2, 3};
+		for (unsigned f = 0; f < ARRAY_SIZE(fanins); f++) {
+			unsigned long h0, k0, h1, k1;
+			memset(rule_ran, 0, sizeof(rule_ran));
+			rule_irqs_on = 0;
+			stop_wait_set((enum stop_wait)mode);
+			stop_fanin_set(fanins[f]);
+			stop_sum_stats(&h0, &k0);
+			int bad_rc = 0;
+			for (int i = 0; i < calls; i++)
+				bad_rc += stop_machine(rule_fn, NULL, cpu_online_mask) != 5;
+			stop_sum_stats(&h1, &k1);
+			ktest_log(t, "stop_wait=%s fanin=%d: %lu halts, %lu kicks in %d calls",
+				  stop_wait_names[mode], fanins[f], h1 - h0, k1 - k0, calls);
+			EXPECT_EQ(t, bad_rc, 0);
+			EXPECT_EQ(t, rule_irqs_on, 0);
+			for_each_online_cpu(cpu)
+				EXPECT_EQ(t, rule_ran[cpu], calls);
+			if (mode == STOP_WAIT_SPIN)
+				EXPECT_EQ(t, h1 - h0, 0UL);
+			if (mode == STOP_WAIT_WFI && n > 1) {
+				EXPECT_GT(t, h1 - h0, 0UL);
+				EXPECT_GT(t, k1 - k0, 0UL);
+			}
+		}
+	}
+	stop_wait_set(saved_wait);
+	stop_fanin_set(saved_fanin);
+	EXPECT_EQ(t, stop_wait_set(STOP_WAIT_NR), -EINVAL);
+	EXPECT_EQ(t, stop_fanin_set(-1), -EINVAL);
+	EXPECT_EQ(t, stop_wait_get(), saved_wait);
+}
+
+/* ---- a halted participant keeps an IPI that is not its kick ---- */
+
+static volatile int late_call_cpu = -1, late_call_in_rendezvous;
+static struct task_struct *volatile late_call_task;
+static struct call_single_data late_csd;
+
+static void late_call(void *arg)
+{
+	/* Taken as an interrupt: only once the rendezvous gave interrupts
+	 * back (EXIT), never inside it, and at once then, in the stopper
+	 * that restored them: the IPI is pending again by that time. A
+	 * reason left in the word with no doorbell would run only at the
+	 * hart's next IPI, from whatever runs then. */
+	if (cpu_stop_state(smp_processor_id()) != MULTI_STOP_NONE)
+		late_call_in_rendezvous = 1;
+	late_call_task = current;
+	smp_store_release(&late_call_cpu, smp_processor_id());
+	smp_cond_wake(&late_call_cpu);
+}
+
+/* On the first hart, in RUN: wait (a while, at most) for the last hart to
+ * halt in the rendezvous with its interrupts off, then send it a
+ * cross-call. Its halt ends (an IPI is pending), it must take the kick
+ * part only and leave the call for when interrupts are back on. */
+static int send_late_call(void *arg)
+{
+	int target = *(int *)arg;
+	uint64_t end = get_cycles() + timebase_hz / 10;
+	while (!cpu_wait_waiting_on(target) && get_cycles() < end)
+		cpu_relax();
+	*(int *)arg = cpu_wait_waiting_on(target) != NULL;
+	late_csd.fn = late_call;
+	return smp_call_function_single_async(target, &late_csd);
+}
+
+static void stop_machine_halt_keeps_other_ipis(struct ktest *t)
+{
+	if (num_online_cpus() < 2)
+		ktest_skip(t, "needs a second hart to halt");
+	enum stop_wait saved = stop_wait_get();
+	int target = cpumask_last(cpu_online_mask), arg = target, tries = 0;
+	late_call_cpu = -1;
+	late_call_in_rendezvous = 0;
+	late_call_task = NULL;
+	/* wfi: the other participants halt as soon as they acked RUN. */
+	stop_wait_set(STOP_WAIT_WFI);
+	int rc = stop_machine(send_late_call, &arg, NULL);
+	stop_wait_set(saved);
+	EXPECT_EQ(t, rc, 0);
+	ktest_log(t, "cpu%d was %shalted when the call was sent", target, arg ? "" : "not ");
+	/* The call runs once the target's interrupts are back on: wait up to
+	 * 2 s (it is a matter of microseconds; a lost reason never comes). */
+	while (smp_load_acquire(&late_call_cpu) < 0 && tries++ < 2000)
+		msleep(1);
+	EXPECT_EQ(t, late_call_cpu, target);
+	EXPECT_EQ(t, late_call_in_rendezvous, 0);
+	EXPECT_TRUE(t, late_call_task == cpu_stopper_task(target));
+}
+
 /* ---- the watchdog ---- */
 
 static int stall_reports;
@@ -252,6 +389,24 @@ static int late_hart(void *arg)
 	return 0;
 }
 
+/* The hart list after `key` in a stall report ("0-2,5" up to a space or
+ * '('), into m; false if the key or a valid list is not there. */
+static bool parse_named(const char *report, const char *key, cpumask_t *m)
+{
+	const char *s = strstr(report, key);
+	char list[96];
+	size_t n = 0;
+	if (!s)
+		return false;
+	s += strlen(key);
+	while (s[n] && s[n] != ' ' && s[n] != ';' && s[n] != '(' && n < sizeof(list) - 1) {
+		list[n] = s[n];
+		n++;
+	}
+	list[n] = '\0';
+	return strcmp(list, "none") == 0 || cpumask_parse(list, m) == 0;
+}
+
 static int nop_fn(void *arg)
 {
 	return 0;
@@ -289,12 +444,13 @@ static void stop_watchdog_names_hart_that_never_arrives(struct ktest *t)
 	kthread_reap(h);
 	set_cpus_allowed_ptr(current, &saved);
 	EXPECT_EQ(t, rc, 0);
-	/* "... not acked after N ms by: cpuA cpuB; fn ...": the late hart is
-	 * the highest numbered, so it ends the list. */
-	char want[16];
-	snprintf(want, sizeof(want), " cpu%d;", late);
+	/* "... not acked after N ms by cpus LIST (...": the late hart is in
+	 * the list (others may be too, on a slow host). */
 	ktest_log(t, "%s", prepare_report[0] ? prepare_report : "no PREPARE report");
-	EXPECT_TRUE(t, strstr(prepare_report, want) != NULL);
+	cpumask_t named;
+	cpumask_clear(&named);
+	ASSERT_TRUE(t, parse_named(prepare_report, "by cpus ", &named));
+	EXPECT_TRUE(t, cpumask_test_cpu(late, &named));
 }
 
 static int slow_fn(void *arg)
@@ -328,6 +484,8 @@ static void stop_watchdog_reports_stall_then_recovers(struct ktest *t)
 }
 
 KTEST_SUITE(stop_machine, KTEST_CASE(stop_two_cpus_crossing_pairs_with_stop_machine),
+	    KTEST_CASE(stop_machine_every_wait_rule_and_fanin),
+	    KTEST_CASE(stop_machine_halt_keeps_other_ipis),
 	    KTEST_CASE(stop_machine_is_exclusive_with_irqs_off),
 	    KTEST_CASE(stop_machine_runs_fn_on_mask_and_returns_errors),
 	    KTEST_CASE(stop_watchdog_reports_stall_then_recovers),
