@@ -34,20 +34,25 @@ import runner  # noqa: E402 (sibling module)
 
 RE_BENCH = re.compile(r"^BENCH name=(\S+) harts=(\d+) median_ns=(\d+) p90_ns=(\d+) "
                       r"p99_ns=(\d+) max_ns=(\d+) n=(\d+)")
-RE_STATES = re.compile(r"^BENCH_STATES harts=(\d+) prepare_ns=(\d+) disable_irq_ns=(\d+) "
-                       r"run_ns=(\d+) exit_ns=(\d+)")
+RE_STATES = re.compile(r"^BENCH_STATES name=(\S+) harts=(\d+) prepare_ns=(\d+) "
+                       r"disable_irq_ns=(\d+) run_ns=(\d+) exit_ns=(\d+) halts_per_hart=([\d.]+)")
+STATE_KEYS = ["name", "harts", "prepare_ns", "disable_irq_ns", "run_ns", "exit_ns",
+              "halts_per_hart"]
+# The rendezvous' waiting rules (stop_wait=), each measured in every boot.
+STOP_WAITS = ["spin", "wfi", "adaptive"]
+STOP_ROWS = [f"stop_machine_{w}" for w in STOP_WAITS]
 COLUMNS = ["name", "harts", "median_ns", "p90_ns", "p99_ns", "max_ns", "n"]
 # Always present (the direct path only where the machine has one).
 EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "wakeup_remote", "wake_pingpong_rtt",
             "ctxsw", "stop_one_cpu_remote", "stop_one_cpu_remote_return", "stop_one_cpu_self",
-            "stop_nowait_tput", "stop_nowait_tput_spread", "stop_two_cpus", "stop_machine",
+            "stop_nowait_tput", "stop_nowait_tput_spread", "stop_two_cpus", *STOP_ROWS,
             "ipi_bcast_ack", "migrate_running", "lock_handoff_queued", "lock_tput_queued"]
 NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "ipi_rtt_direct", "wakeup_remote",
              "wake_pingpong_rtt", "stop_one_cpu_remote", "stop_one_cpu_remote_return",
              "stop_two_cpus", "ipi_bcast_ack", "migrate_running", "lock_handoff_queued",
              "lock_tput_queued"}
 # Rows measured for N = 1, 2, 4, ... harts within one boot: harts is N.
-PER_N = {"stop_machine", "ipi_bcast_ack", "lock_handoff_queued", "lock_tput_queued",
+PER_N = {*STOP_ROWS, "stop_machine_tree", "ipi_bcast_ack", "lock_handoff_queued", "lock_tput_queued",
          "lock_handoff_ticket", "lock_tput_ticket"}
 # Machines with a direct S-mode IPI path (ACLINT SSWI, IMSIC) also measure it.
 DIRECT_IRQ = {"aclint", "aia"}
@@ -98,8 +103,8 @@ def run_boot(image, smp, irq, iters, icount, outdir, only="", lock=""):
             rows.append(row)
         m = RE_STATES.match(line)
         if m:
-            states.append(dict(zip(["harts", "prepare_ns", "disable_irq_ns", "run_ns", "exit_ns"],
-                                   [int(x) for x in m.groups()])))
+            g = m.groups()
+            states.append(dict(zip(STATE_KEYS, [g[0]] + [int(x) for x in g[1:6]] + [float(g[6])])))
     # A measured call that failed is counted by the kernel (BENCH_END
     # errors=N) and its row dropped; any kernel warning fails the boot too.
     warnings = [line.strip() for line in ktap.split_lines(text) if ktap.RE_WARNING.match(line)]
@@ -124,29 +129,47 @@ def plots(outdir, rows, states):
         drawn.append(out / f"{name}.png")
         return f"\nreset\nset output '{out}/{name}.png'\nset title '{title}'\n{body}"
 
-    # stop_machine: latency vs harts, each state stacked (from the largest boot).
-    by_n = {}
-    for s in states:
-        by_n[s["harts"]] = s
-    if by_n:
+    # stop_machine: each waiting rule against the floor, by harts (log-log).
+    ns = sorted({r["harts"] for r in rows if r["name"] in STOP_ROWS})
+    if ns:
+        names = STOP_ROWS + ["stop_machine_tree", "ipi_bcast_ack"]
         with open(out / "stop_machine.dat", "w") as f:
-            f.write("# harts prepare_us disable_irq_us run_us exit_us total_median_us\n")
+            f.write("# harts " + " ".join(f"{n}_us" for n in names) + "\n")
+            for n in ns:
+                vals = [med(rows, name, n) for name in names]
+                f.write(f"{n} " + " ".join(f"{v / 1e3}" if v else "NaN" for v in vals) + "\n")
+        titles = [f"stop_machine, stop_wait={w}" for w in STOP_WAITS] + \
+            ["adaptive + combining tree", "floor: IPI broadcast + acks"]
+        series = ", \\\n     ".join(
+            f"'{out}/stop_machine.dat' using 1:{i + 2} with linespoints lw 2 title '{t}'"
+            for i, t in enumerate(titles))
+        script += plot("stop_machine", "stop_machine (no-op fn) by waiting rule, against its floor "
+                       "(median, us)", f"""set logscale xy
+set xlabel 'harts in the rendezvous'
+set ylabel 'microseconds (log)'
+set xtics ({", ".join(str(n) for n in ns)})
+set key left top
+plot {series}
+""")
+    # Where the time goes: each state, stacked, per hart count (adaptive).
+    by_n = {s["harts"]: s for s in states if s["name"] == "stop_machine_adaptive"}
+    if by_n:
+        with open(out / "stop_machine_states.dat", "w") as f:
+            f.write("# harts prepare_us disable_irq_us run_us exit_us\n")
             for n in sorted(by_n):
                 s = by_n[n]
-                sm = [r["median_ns"] for r in rows if r["name"] == "stop_machine" and r["harts"] == n]
                 f.write(f"{n} {s['prepare_ns']/1e3} {s['disable_irq_ns']/1e3} {s['run_ns']/1e3} "
-                        f"{s['exit_ns']/1e3} {(max(sm) if sm else 0)/1e3}\n")
-        script += plot("stop_machine", "stop_machine rendezvous: time per state (per hart, us) "
-                       "and median call (us)", f"""set style data histograms
+                        f"{s['exit_ns']/1e3}\n")
+        script += plot("stop_machine_states", "stop_machine, stop_wait=adaptive: time per state "
+                       "(per hart, us)", f"""set style data histograms
 set style histogram rowstacked
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set xlabel 'harts in the rendezvous'
 set ylabel 'microseconds'
 set key left top
-plot '{out}/stop_machine.dat' using 2:xtic(1) title 'PREPARE', '' using 3 title 'DISABLE_IRQ', \\
-     '' using 4 title 'RUN', '' using 5 title 'EXIT', \\
-     '' using 0:6 with linespoints lw 2 title 'median call'
+plot '{out}/stop_machine_states.dat' using 2:xtic(1) title 'PREPARE', '' using 3 title 'DISABLE_IRQ', \\
+     '' using 4 title 'RUN', '' using 5 title 'EXIT'
 """)
     # latency: each operation next to the IPI floor (smallest boot, 2+ harts).
     rtt = [r["harts"] for r in rows if r["name"] == "ipi_rtt"]
@@ -208,10 +231,17 @@ def ratios(rows, smps):
             lines.append(f"SMP {smp}: stop_one_cpu (call->fn) / IPI round trip = {one / rtt:.2f}")
         if one and mig:
             lines.append(f"SMP {smp}: migration / stop_one_cpu = {mig / one:.2f}")
-        sm, floor = med(rows, "stop_machine", smp), med(rows, "ipi_bcast_ack", smp)
-        if sm and floor:
-            # IPIs to the other N-1 harts and their acks: the floor of a rendezvous.
-            lines.append(f"SMP {smp}: stop_machine({smp}) / (IPI broadcast + ack) = {sm / floor:.2f}")
+        spin, adaptive = med(rows, "stop_machine_spin", smp), med(rows, "stop_machine_adaptive", smp)
+        if spin and adaptive:
+            lines.append(f"SMP {smp}: stop_machine adaptive / spin (same boot) = {adaptive / spin:.2f}")
+    # stop_machine(N) against its floor (IPIs to the other N-1 harts and
+    # their acks), for every N, from the largest boot that measured it.
+    for n in sorted({r["harts"] for r in rows if r["name"] == "ipi_bcast_ack"}):
+        floor = med(rows, "ipi_bcast_ack", n)
+        parts = [f"{w} {med(rows, f'stop_machine_{w}', n) / floor:.1f}"
+                 for w in STOP_WAITS + ["tree"] if med(rows, f"stop_machine_{w}", n)]
+        if floor and parts:
+            lines.append(f"{n} harts: stop_machine / (IPI broadcast + ack): " + ", ".join(parts))
     # Lock rows: per N contending harts, from the largest boot that has both kinds.
     for n in sorted({r["harts"] for r in rows if r["name"] == "lock_tput_queued"}):
         q, t = med(rows, "lock_tput_queued", n), med(rows, "lock_tput_ticket", n)
@@ -283,11 +313,11 @@ def main():
             problem = row_problem(rows, name)
             if problem:
                 failures.append(f"SMP {smp}: {name} {problem}")
-        # Every stop_machine(N) row comes with its per-state times.
-        sm_ns = sorted(r["harts"] for r in rows if r["name"] == "stop_machine")
-        if sorted(s["harts"] for s in states) != sm_ns:
-            failures.append(f"SMP {smp}: BENCH_STATES for N={sorted(s['harts'] for s in states)}"
-                            f", stop_machine rows for N={sm_ns}")
+        # Every stop_machine_*(N) row comes with its per-state times.
+        sm = sorted((r["name"], r["harts"]) for r in rows if r["name"].startswith("stop_machine_"))
+        st = sorted((s["name"], s["harts"]) for s in states)
+        if sm != st:
+            failures.append(f"SMP {smp}: BENCH_STATES for {st}, stop_machine rows for {sm}")
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
@@ -302,7 +332,7 @@ def main():
                   f, indent=1)
     print(f"bench: {len(all_rows)} rows -> {out}/results.csv, {out}/results.json")
     if not args.check:
-        # Largest boot: the stacked-state plot uses every N it measured.
+        # Largest boot: the per-N plots use every N it measured.
         big = max(smps)
         drawn = plots(out, all_rows, [s for s in all_states if s["smp"] == big])
         if drawn:

@@ -26,6 +26,7 @@
 #include "sched.h"
 #include "smp.h"
 #include "stop_machine.h"
+#include "stop_trace.h"
 #include "timer.h"
 #include "wait.h"
 #include "cmdline.h"
@@ -33,6 +34,7 @@
 #include "spinlock.h"
 
 static int iters;
+static bool wanted_in(const char *arg, const char *name);
 static uint64_t *samples;
 
 static int bench_errors;
@@ -469,46 +471,85 @@ static void first_harts(cpumask_t *mask, int harts)
 			cpumask_set_cpu(cpu, mask);
 }
 
+/* A rendezvous row ends after `iters` samples or this many seconds of
+ * them (at least 5 samples): spinning at 64-128 harts takes seconds per
+ * rendezvous. The row's n= says how many it got. */
+#define STOP_ROW_SECONDS 4
+
+/* stop_machine over `mask` (all online: stop_machine() itself) waiting
+ * as `mode` with ack fan-in `fanin`: one row, and one BENCH_STATES line
+ * (time per state, averaged over harts and calls). */
+static void bench_stop_machine_row(const cpumask_t *mask, int harts, enum stop_wait mode, int fanin,
+				   const char *name)
+{
+	static struct stop_stats before[NR_CPUS];
+	struct stop_stats after;
+	int cpu, n = 0, calls = 0, online = num_online_cpus();
+	enum stop_wait old_mode = (enum stop_wait)stop_wait_set(mode);
+	int old_fanin = stop_fanin_set(fanin);
+	for_each_cpu(cpu, mask)
+		stop_get_stats(cpu, &before[cpu]);
+	uint64_t end = 0;
+	for (int i = -5; i < iters; i++) {
+		uint64_t t0 = get_cycles();
+		if (i == 0)
+			end = t0 + (uint64_t)STOP_ROW_SECONDS * timebase_hz;
+		int rc = harts == online ? stop_machine(noop_fn, NULL, NULL)
+					 : stop_cpus_rendezvous(mask, noop_fn, NULL);
+		calls++;
+		if (failed(name, rc))
+			goto out;
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+		if (n >= 5 && get_cycles() > end)
+			break;
+	}
+	report(name, harts, n);
+	uint64_t per_state[MULTI_STOP_NR] = {0}, halts = 0;
+	for_each_cpu(cpu, mask) {
+		stop_get_stats(cpu, &after);
+		for (int s = MULTI_STOP_PREPARE; s < MULTI_STOP_NR; s++)
+			per_state[s] += after.state_ticks[s] - before[cpu].state_ticks[s];
+		halts += after.rendezvous_halts - before[cpu].rendezvous_halts;
+	}
+	uint64_t div = (uint64_t)harts * (uint64_t)calls;
+	console_printf("BENCH_STATES name=%s harts=%d prepare_ns=%lu disable_irq_ns=%lu run_ns=%lu "
+		       "exit_ns=%lu halts_per_hart=%lu.%02lu\n",
+		       name, harts, (unsigned long)ticks_to_ns(per_state[MULTI_STOP_PREPARE] / div),
+		       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_DISABLE_IRQ] / div),
+		       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_RUN] / div),
+		       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_EXIT] / div),
+		       (unsigned long)(halts / div), (unsigned long)(halts * 100 / div % 100));
+out:
+	stop_wait_set(old_mode);
+	stop_fanin_set(old_fanin);
+}
+
+/*
+ * stop_machine per hart count, next to its floor: each waiting rule
+ * (stop_machine_spin, _wfi, _adaptive, all with the boot's fan-in) and
+ * adaptive with the combining tree (stop_machine_tree, fan-in
+ * bench_fanin=, default 8), in the same boot so that the ratios compare
+ * like with like.
+ */
 static void bench_stop_machine(void)
 {
-	int online = num_online_cpus();
+	int online = num_online_cpus(), fanin = stop_fanin_get();
+	int tree = (int)cmdline_get_ulong("bench_fanin", 8);
+	char name[40];
 	for (int harts = 1; harts <= online; harts = next_hart_count(harts, online)) {
 		cpumask_t mask;
-		int cpu, n = 0, it = iters;
-		static struct stop_stats before[NR_CPUS];
-		struct stop_stats after;
 		first_harts(&mask, harts);
 		bench_ipi_bcast(&mask, harts); /* its floor, first */
-		for_each_cpu(cpu, &mask)
-			stop_get_stats(cpu, &before[cpu]);
-		for (int i = -5; i < it; i++) {
-			uint64_t t0 = get_cycles();
-			int rc = harts == online ? stop_machine(noop_fn, NULL, NULL)
-						 : stop_cpus_rendezvous(&mask, noop_fn, NULL);
-			if (failed("stop_machine", rc))
-				return;
-			if (i >= 0)
-				samples[n++] = get_cycles() - t0;
+		for (int m = 0; m < STOP_WAIT_NR; m++) {
+			if (!wanted_in("bench_stop_waits", stop_wait_names[m]))
+				continue;
+			snprintf(name, sizeof(name), "stop_machine_%s", stop_wait_names[m]);
+			bench_stop_machine_row(&mask, harts, (enum stop_wait)m, fanin, name);
 		}
-		report("stop_machine", harts, n);
-		/* Time per rendezvous each state took, averaged over the harts. */
-		uint64_t per_state[MULTI_STOP_NR] = {0};
-		for_each_cpu(cpu, &mask) {
-			stop_get_stats(cpu, &after);
-			for (int s = MULTI_STOP_PREPARE; s < MULTI_STOP_NR; s++)
-				per_state[s] += after.state_ticks[s] - before[cpu].state_ticks[s];
-		}
-		console_printf("BENCH_STATES harts=%d prepare_ns=%lu disable_irq_ns=%lu run_ns=%lu "
-			       "exit_ns=%lu\n",
-			       harts,
-			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_PREPARE] /
-							  ((uint64_t)harts * (it + 5))),
-			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_DISABLE_IRQ] /
-							  ((uint64_t)harts * (it + 5))),
-			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_RUN] /
-							  ((uint64_t)harts * (it + 5))),
-			       (unsigned long)ticks_to_ns(per_state[MULTI_STOP_EXIT] /
-							  ((uint64_t)harts * (it + 5))));
+		if (harts > 2 && tree != fanin)
+			bench_stop_machine_row(&mask, harts, STOP_WAIT_ADAPTIVE, tree,
+					       "stop_machine_tree");
 	}
 }
 
@@ -671,21 +712,111 @@ static void bench_lock(void)
 	}
 }
 
-/* bench_only=GLOB[,GLOB]: run only the groups whose name matches (all by
- * default), to look at one figure closely. */
-static bool wanted(const char *group)
+/* ---- a picture of one rendezvous (make trace) ---- */
+
+/*
+ * One stop_machine() on every online hart, traced (stop_trace.h), for
+ * each waiting rule: a typical one, that is one whose time is within a
+ * fifth of the median of 21 untraced calls (the closest of 40 tries
+ * otherwise). Then one batch of stop_one_cpu_nowait() works spread over
+ * the harts, the stop_nowait_tput_spread row's unit of work. Printed as
+ * STOPTRACE lines (test/trace.py draws them).
+ */
+static void bench_trace(void)
+{
+	const enum stop_wait modes[] = {STOP_WAIT_SPIN, STOP_WAIT_ADAPTIVE, STOP_WAIT_WFI};
+	enum stop_wait old = stop_wait_get();
+	char label[32];
+	for (unsigned m = 0; m < ARRAY_SIZE(modes); m++) {
+		if (!wanted_in("bench_stop_waits", stop_wait_names[modes[m]]))
+			continue;
+		stop_wait_set(modes[m]);
+		for (int i = 0; i < 21; i++) {
+			uint64_t t0 = get_cycles();
+			if (failed("trace", stop_machine(noop_fn, NULL, NULL)))
+				goto out;
+			samples[i] = get_cycles() - t0;
+		}
+		qsort(samples, 21, sizeof(samples[0]), cmp_u64);
+		uint64_t median = samples[10], best = UINT64_MAX;
+		for (int tries = 0; tries < 40; tries++) {
+			if (failed("trace", stop_trace_start(256)))
+				goto out;
+			uint64_t t0 = get_cycles();
+			int rc = stop_machine(noop_fn, NULL, NULL);
+			uint64_t t = get_cycles() - t0;
+			stop_trace_stop();
+			if (failed("trace", rc))
+				goto out;
+			uint64_t off = t > median ? t - median : median - t;
+			if (off < best) {
+				best = off;
+				snprintf(label, sizeof(label), "stop_machine_%s",
+					 stop_wait_names[modes[m]]);
+				/* Dump the closest so far only when it is good enough
+				 * or the last chance: one dump per rule. */
+			}
+			if (off * 5 <= median || tries == 39) {
+				console_printf(
+					"STOPTRACE_CALL label=%s harts=%d ns=%lu median_ns=%lu\n",
+					label, num_online_cpus(), (unsigned long)ticks_to_ns(t),
+					(unsigned long)ticks_to_ns(median));
+				stop_trace_dump(label);
+				break;
+			}
+		}
+	}
+	/* One batch of nowait works round robin over the harts. */
+	if (wanted_in("bench_trace_nowait", "yes")) {
+		const int batch = 64;
+		struct cpu_stop_work *works = kzalloc(sizeof(*works) * batch);
+		if (!works || failed("trace", stop_trace_start(256))) {
+			kfree(works);
+			goto out;
+		}
+		nowait_done = 0;
+		int cpu = cpumask_first(cpu_online_mask), queued = 0;
+		uint64_t t0 = get_cycles();
+		for (; queued < batch; queued++) {
+			if (!stop_one_cpu_nowait(cpu, count_done, NULL, &works[queued]))
+				break;
+			if ((cpu = cpumask_next(cpu, cpu_online_mask)) >= NR_CPUS)
+				cpu = cpumask_first(cpu_online_mask);
+		}
+		smp_cond_load_acquire(&nowait_done, VAL >= queued);
+		uint64_t t = get_cycles() - t0;
+		stop_trace_stop();
+		console_printf("STOPTRACE_CALL label=nowait_spread harts=%d ns=%lu works=%d\n",
+			       num_online_cpus(), (unsigned long)ticks_to_ns(t), queued);
+		stop_trace_dump("nowait_spread");
+		kfree(works);
+	}
+out:
+	stop_wait_set(old);
+}
+
+/* Does the boot argument `arg` (GLOB[,GLOB]; absent: everything) match
+ * name? */
+static bool wanted_in(const char *arg, const char *name)
 {
 	char globs[96];
-	if (!cmdline_get("bench_only", globs, sizeof(globs)) || !globs[0])
+	if (!cmdline_get(arg, globs, sizeof(globs)) || !globs[0])
 		return true;
 	for (char *g = globs, *end; g; g = end ? end + 1 : NULL) {
 		end = strchr(g, ',');
 		if (end)
 			*end = '\0';
-		if (fnmatch(g, group, 0) == 0)
+		if (fnmatch(g, name, 0) == 0)
 			return true;
 	}
 	return false;
+}
+
+/* bench_only=GLOB[,GLOB]: run only the groups whose name matches (all by
+ * default), to look at one figure closely. */
+static bool wanted(const char *group)
+{
+	return wanted_in("bench_only", group);
 }
 
 /* Thread context, may sleep; every online hart takes part. */
@@ -731,6 +862,10 @@ void bench_run(int n)
 		bench_migrate_running();
 	if (wanted("lock"))
 		bench_lock();
+	char only[8];
+	/* Only when asked for by name: it prints hundreds of lines. */
+	if (cmdline_get("bench_only", only, sizeof(only)) && wanted("trace"))
+		bench_trace();
 	console_printf("BENCH_END errors=%d\n", bench_errors);
 	kfree(samples);
 	samples = NULL;
