@@ -11,6 +11,7 @@
  * Everything here only reads that table and the stack: no locks, no
  * allocation, so panic() and a trap handler may call it on any hart.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,10 +176,13 @@ int kallsyms_parse(const char *spec, unsigned long *addr)
 	unsigned long off = 0;
 	if (spec[len] == '+') {
 		const char *o = spec + len + 1;
-		/* kstrtoul() rejects "", signs and trailing junk; an overflow
-		 * (-ERANGE) is past any symbol, so -EINVAL as well. */
-		unsigned int base = o[0] == '0' && (o[1] == 'x' || o[1] == 'X') ? 16 : 10;
-		if (kstrtoul(o, base, &off) != 0)
+		bool hex = o[0] == '0' && (o[1] == 'x' || o[1] == 'X');
+		/* A digit must follow ("+", "+0x" are no offset: kstrtoul()
+		 * takes a bare "0x" for 0); kstrtoul() then rejects trailing
+		 * junk, and an overflow (-ERANGE) is past any symbol. */
+		if (hex ? !isxdigit((unsigned char)o[2]) : !isdigit((unsigned char)o[0]))
+			return -EINVAL;
+		if (kstrtoul(o, hex ? 16 : 10, &off) != 0)
 			return -EINVAL;
 	}
 	int i = sym_by_name(spec, len);
