@@ -242,6 +242,13 @@ MUTANTS: List[Mutant] = [
            "a group of the combining tree acks only once all its harts did",
            "stop_machine_every_wait_rule_and_fanin (fan-in 2 and 3): fn runs before a "
            "participant turned its interrupts off (the witnesses), or runs twice"),
+    Mutant("kallsyms-search-off-by-one", "kernel/kallsyms.c",
+           "\t\tif (kallsyms_offsets[mid] <= off)\n\t\t\tlo = mid + 1;",
+           "\t\tif (kallsyms_offsets[mid] < off)\n\t\t\tlo = mid + 1;",
+           "kallsyms", 1,
+           "an address resolves to the symbol that contains it, its first byte included",
+           "kallsyms_lookup_inside_a_function and the round trip: a function's start "
+           "resolves to the symbol before it"),
 ]
 
 # The subset make test runs (the full set runs in CI: make mutants).
