@@ -4,6 +4,7 @@
 #   make test    host tests, lint, then the test image over the QEMU matrix
 #   make bench   measure the stop machinery and the locks (BENCH_SMP ?= 2,4,8,16,
 #                BENCH_ONLY=lock for the lock rows alone, to 128 harts; ICOUNT=1)
+#   make trace   one stop_machine() per waiting rule, hart by hart: Chrome JSON + PNG
 #   make mutants break each rule on purpose; the tests must notice (CI runs it)
 #   make deps    install the Debian packages the build and tests need
 #
@@ -67,7 +68,7 @@ else
 DEPS := deps
 endif
 
-.PHONY: all qemu qemu-gdb test lint deps clean run-test bench mutants
+.PHONY: all qemu qemu-gdb test lint deps clean run-test bench mutants trace
 
 all: $(IMAGE) $(TEST_IMAGE) $(BENCH_IMAGE)
 
@@ -186,6 +187,13 @@ bench: $(BENCH_IMAGE) | $(DEPS)
 	$(PYTHON) test/bench.py --image $(BENCH_IMAGE) --smp $(BENCH_SMP) --irq $(BENCH_IRQ) \
 		--iters $(BENCH_ITERS) --out $(BUILD)/bench $(if $(ICOUNT),--icount) \
 		--locks $(BENCH_LOCKS) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
+
+# A picture of one stop_machine() per waiting rule (test/trace.py):
+# build/trace/stop_trace.json (Perfetto UI, chrome://tracing) and PNGs.
+TRACE_SMP ?= 8
+trace: $(BENCH_IMAGE) | $(DEPS)
+	$(PYTHON) test/trace.py --image $(BENCH_IMAGE) --smp $(TRACE_SMP) --irq $(BENCH_IRQ) \
+		--out $(BUILD)/trace
 
 -include test/host/host.mk
 

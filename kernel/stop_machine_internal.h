@@ -34,6 +34,10 @@ struct cpu_stopper {
 	 * each state lasted (time ticks, a moving average; written only by
 	 * this hart's stopper). */
 	uint64_t wait_avg[MULTI_STOP_NR];
+	/* ... and how long its halts took to end once the state it waited
+	 * for was published: what a halt costs here now (0: not measured
+	 * yet, the boot's stop_wait_budget_ticks() stands in). */
+	uint64_t kick_avg;
 };
 
 DECLARE_PER_CPU(struct cpu_stopper, cpu_stopper);

@@ -28,11 +28,14 @@
  *             halted ones (multi_stop_set_state(): smp_cond_wake(), one
  *             IPI to the set, on the direct ACLINT/IMSIC path where the
  *             platform has one).
- *   adaptive  it polls for at most stop_wait_budget_ticks(), what a halt
- *             and its kick cost (a cross-call round trip to a halted hart,
- *             measured at boot), then halts as wfi does; and it does not
- *             poll at all in a state whose recent waits on this hart
- *             lasted longer than that budget on average. Polling for what
+ *   adaptive  it polls for at most what a halt costs on this hart, then
+ *             halts as wfi does; and it does not poll at all in a state
+ *             whose recent waits on this hart lasted longer than that on
+ *             average. What a halt costs is learned: the time from the
+ *             publication of a state to the moment a hart halted for it
+ *             is running again, averaged over its recent halts (until it
+ *             has one, a cross-call round trip to a halted hart measured
+ *             at boot, stop_wait_budget_ticks()). Polling for what
  *             a kick costs at most doubles a wait that ends just past the
  *             budget (the classic spin-then-block bound) and saves the
  *             kick when the others are quick, as at 2 harts where all of
@@ -192,7 +195,8 @@ void multi_stop_prepare(struct multi_stop_data *ms)
 {
 	ms->wait = stop_wait_get();
 	int fanin = stop_fanin_get();
-	if (fanin && ms->num_threads > 1) {
+	/* One group would only add a level: flat below the fan-in. */
+	if (fanin && ms->num_threads > fanin) {
 		/* No more groups than the struct has room for. */
 		fanin = max(fanin,
 			    (ms->num_threads + MULTI_STOP_MAX_GROUPS - 1) / MULTI_STOP_MAX_GROUPS);
@@ -233,9 +237,10 @@ static bool rendezvous_should_halt(const struct multi_stop_data *ms, struct cpu_
 		return false;
 	if (!w->start)
 		w->start = now | 1;
-	if (ms->wait == STOP_WAIT_WFI || stopper->wait_avg[st] > stop_wait_budget)
+	uint64_t budget = stopper->kick_avg ? stopper->kick_avg : stop_wait_budget;
+	if (ms->wait == STOP_WAIT_WFI || stopper->wait_avg[st] > budget)
 		return true;
-	return now - w->start >= stop_wait_budget;
+	return now - w->start >= budget;
 }
 
 /* A wait in state st that began at w->start has ended: the next state was
@@ -249,6 +254,13 @@ static void learn_wait(const struct multi_stop_data *ms, struct cpu_stopper *sto
 	int64_t waited = (int64_t)(READ_ONCE(ms->state_start) - w->start);
 	uint64_t avg = stopper->wait_avg[st], v = waited > 0 ? (uint64_t)waited : 0;
 	stopper->wait_avg[st] = avg - avg / 4 + v / 4;
+	if (w->halts) {
+		/* We halted: from the publication to now is what waking cost. */
+		int64_t woke = (int64_t)(get_cycles() - READ_ONCE(ms->state_start));
+		uint64_t k = stopper->kick_avg ? stopper->kick_avg : stop_wait_budget;
+		if (woke > 0)
+			stopper->kick_avg = k - k / 4 + (uint64_t)woke / 4;
+	}
 }
 
 /**
