@@ -93,20 +93,56 @@ $(BUILD)/obj/%.o: %.S | $(DEPS)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
 
+# Each image is linked twice, for kallsyms (kernel/kallsyms.c): pass 1
+# with an empty symbol table, then `nm` of pass 1 -> scripts/kallsyms.py ->
+# the table (build output, never committed) -> pass 2 with it. The table is
+# .rodata, after .text (kernel.ld), so no text address can move between
+# the passes; to be sure, pass 2's own table must equal the one it was
+# linked with, or the build fails (and keeps no image).
+NM := $(CROSS)nm
+KALLSYMS := $(PYTHON) scripts/kallsyms.py
+KSYMS := $(BUILD)/kallsyms
+
 # The default image carries the suites too: the shell's `selftest` runs them.
-$(IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_default.c) platform/riscv/kernel.ld
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+IMAGE_OBJS_hartstop := $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_default.c)
+IMAGE_OBJS_hartstop-test := $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_test.c)
+# The bench image takes test/ktest.c (the runner, no suites): the static
+# keys' table keeps every object with a site, and so the shell's `selftest`
+# with its call into the runner.
+IMAGE_OBJS_hartstop-bench := $(KERNEL_OBJS) $(call obj,test/ktest.c kernel/apps/image_bench.c)
 
-$(TEST_IMAGE): $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_test.c) platform/riscv/kernel.ld
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+$(KSYMS)/empty.S: scripts/kallsyms.py | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(Q)$(KALLSYMS) --empty > $@
 
-# test/ktest.c (the runner, no suites): the static keys' table keeps every
-# object with a site, the shell's `selftest` with its call into the runner.
-$(BENCH_IMAGE): $(KERNEL_OBJS) $(call obj,test/ktest.c kernel/apps/image_bench.c) platform/riscv/kernel.ld
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+$(KSYMS)/%.o: $(KSYMS)/%.S
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
+
+# $(1): the image's name. Pass 1, its table, then pass 2 checked.
+define link_twice
+$(KSYMS)/$(1).pass1.elf: $(IMAGE_OBJS_$(1)) $(KSYMS)/empty.o platform/riscv/kernel.ld
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LDLIBS)
+
+$(KSYMS)/$(1).S: $(KSYMS)/$(1).pass1.elf scripts/kallsyms.py
+	@$$(if $$(Q),echo "  KSYMS   $$@")
+	$$(Q)$$(NM) -S -n $$< | $$(KALLSYMS) > $$@.tmp && mv $$@.tmp $$@
+
+$(BUILD)/$(1).elf: $(IMAGE_OBJS_$(1)) $(KSYMS)/$(1).o platform/riscv/kernel.ld
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@.tmp $$(filter %.o,$$^) $$(LDLIBS)
+	$$(Q)$$(NM) -S -n $$@.tmp | $$(KALLSYMS) > $(KSYMS)/$(1).check.S
+	$$(Q)if ! cmp -s $(KSYMS)/$(1).S $(KSYMS)/$(1).check.S; then \
+		echo "kallsyms: text symbols moved between pass 1 and pass 2 of $$@:"; \
+		diff $(KSYMS)/$(1).S $(KSYMS)/$(1).check.S | head -n 20; \
+		rm -f $$@.tmp; exit 1; fi
+	$$(Q)mv $$@.tmp $$@
+endef
+$(foreach i,hartstop hartstop-test hartstop-bench,$(eval $(call link_twice,$(i))))
+
+.SECONDARY: $(foreach i,hartstop hartstop-test hartstop-bench,$(KSYMS)/$(i).pass1.elf \
+	$(KSYMS)/$(i).S $(KSYMS)/$(i).o) $(KSYMS)/empty.S $(KSYMS)/empty.o
 
 QEMU_ARGS = --smp $(SMP) --mem $(MEM) --fw $(FW) --irq $(IRQ) \
 	--append '$(strip $(if $(IPI),ipi=$(IPI)) $(APPEND))'

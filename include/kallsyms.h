@@ -34,4 +34,9 @@ int kallsyms_sprint(char *buf, size_t len, unsigned long addr);
  */
 int kallsyms_parse(const char *spec, unsigned long *addr);
 
+/* The table in address order, for the tests: its size, and entry @i's
+ * name (NULL past the end) with its address and size. */
+unsigned int kallsyms_count(void);
+const char *kallsyms_symbol(unsigned int i, unsigned long *addr, unsigned long *size);
+
 #endif

@@ -5,11 +5,13 @@
  * The winner takes the console by force (its holder may be the very
  * hart that is stuck), prints the message and a frame-pointer backtrace,
  * stops every other hart with an IPI and leaves QEMU with EXIT_PANIC.
- * The host runner symbolises the "#N 0x..." lines with addr2line.
+ * Each "#N 0x..." frame carries the kernel's own "name+0xoff/0xsize"
+ * (kallsyms); the host runner adds file:line with addr2line.
  */
 #include <stdio.h>
 #include "console.h"
 #include "ipi.h"
+#include "kallsyms.h"
 #include "kernel.h"
 #include "ktime.h"
 #include "riscv.h"
@@ -51,18 +53,34 @@ static bool frame_ok(unsigned long fp, unsigned long prev)
 }
 
 /*
- * Frame #0 is marked "(pc)" when it is the exact faulting pc; every other
- * frame is a return address, which the host symbolises at address - 1
- * (after a call to a noreturn function it may point past the caller).
+ * One frame: "#N 0x<16 hex digits>", " (pc)" for the exact faulting pc,
+ * then the kernel's own name for it (kallsyms). The host runner parses
+ * the prefix (test/ktap.py RE_FRAME) and appends addr2line's file:line,
+ * so the prefix must keep that shape. Any other frame is a return
+ * address: it is looked up at address - 1 (after a call to a noreturn
+ * function it may point past the caller's end) and printed with its own
+ * offset, as Linux's %pB does. kallsyms takes no lock: safe in panic.
  */
+static void print_frame(int depth, unsigned long addr, bool is_pc)
+{
+	unsigned long size, off;
+	const char *name = kallsyms_lookup(is_pc ? addr : addr - 1, &size, &off);
+	if (!name) {
+		console_printf("  #%d 0x%016lx%s\n", depth, addr, is_pc ? " (pc)" : "");
+		return;
+	}
+	console_printf("  #%d 0x%016lx%s %s+0x%lx/0x%lx\n", depth, addr, is_pc ? " (pc)" : "", name,
+		       is_pc ? off : off + 1, size);
+}
+
 void print_backtrace(unsigned long pc, const unsigned long *ra, int n)
 {
 	int depth = 0;
 	console_printf("Backtrace:\n");
 	if (pc)
-		console_printf("  #%d 0x%016lx (pc)\n", depth++, pc);
+		print_frame(depth++, pc, true);
 	for (int i = 0; i < n; i++)
-		console_printf("  #%d 0x%016lx\n", depth++, ra[i]);
+		print_frame(depth++, ra[i], false);
 }
 
 void dump_backtrace(unsigned long fp, unsigned long pc)

@@ -4,7 +4,8 @@
 Crash paths, on the test image: each case expects the kernel to fail
 loudly: a clear message on the console, exit status 3 (EXIT_PANIC, through
 the sifive,test device even before the DT was read) and, where there is a
-backtrace, one that addr2line can symbolise into our own functions.
+backtrace, one that addr2line can symbolise into our own functions and
+that the kernel itself already symbolised (kallsyms: "crash+0x8a/0x8a").
 
 Console input, on the default image: a line typed on QEMU's stdin reaches
 the shell through the UART receive interrupt (PLIC, and APLIC+IMSIC).
@@ -17,6 +18,7 @@ Prints ok / not ok per case and a closing "N passed, N failed" line.
 
 import argparse
 import os
+import re
 import select
 import subprocess
 import sys
@@ -71,6 +73,12 @@ def run_case(image: str, workdir: Path, name: str, append: str, extra, expect: s
         if not any(f.startswith(func) or f" {func} " in f or f.split(" ")[0] == func
                    for f in frames):
             problems.append(f"backtrace does not name {func}(): {frames[:4]}")
+        # The kernel names its frames itself (kallsyms), without addr2line:
+        # "#N 0x<addr>[ (pc)] func+0xoff/0xsize".
+        own = [line.strip() for line in text.splitlines() if ktap.RE_FRAME.search(line)]
+        named = re.compile(rf" {re.escape(func)}\+0x[0-9a-f]+/0x[0-9a-f]+$")
+        if not any(named.search(line) for line in own):
+            problems.append(f"the kernel's own backtrace does not name {func}(): {own[:4]}")
     return problems
 
 

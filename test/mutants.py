@@ -222,6 +222,13 @@ MUTANTS: List[Mutant] = [
            "timer", 2,
            "an idle hart stops its tick",
            "timer_idle_hart_stops_its_tick counts the hart's tickless periods"),
+    Mutant("kallsyms-search-off-by-one", "kernel/kallsyms.c",
+           "\t\tif (kallsyms_offsets[mid] <= off)\n\t\t\tlo = mid + 1;",
+           "\t\tif (kallsyms_offsets[mid] < off)\n\t\t\tlo = mid + 1;",
+           "kallsyms", 1,
+           "an address resolves to the symbol that contains it, its first byte included",
+           "kallsyms_lookup_inside_a_function and the round trip: a function's start "
+           "resolves to the symbol before it"),
 ]
 
 # The subset make test runs (the full set runs in CI: make mutants).

@@ -28,6 +28,9 @@ import runner  # noqa: E402 (sibling module)
 import symbols  # noqa: E402 (sibling module)
 import verdict  # noqa: E402 (sibling module)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import kallsyms  # noqa: E402 (the build's symbol table maker)
+
 
 def ktap_log(body: str) -> str:
     """Dedent a canned log written inline (KTAP indentation survives)."""
@@ -85,8 +88,8 @@ PANIC_LOG = ktap_log("""
         1..2
         ok 1 yield_basic
     [    0.002000] cpu0/h1 <0> Kernel panic - not syncing: scause=0xd stval=0x0
-      #0 0x0000000080201234 (pc)
-      #1 0x00000000802055aa
+      #0 0x0000000080201234 (pc) do_trap+0x34/0x80
+      #1 0x00000000802055aa schedule+0x1c/0x1e0
       #2 0x0000000080200010
     ---[ end Kernel panic ]---
     """)
@@ -315,7 +318,8 @@ class ParserVerdictTests(unittest.TestCase):
         log, v = judge_log(PANIC_LOG, proc.Outcome(3, False, 1.0))
         self.assertFalse(v.passed)
         self.assertTrue(v.reason.startswith("Kernel panic - not syncing: scause=0xd"), v.reason)
-        # The exact pc as printed; return addresses looked up at address - 1.
+        # The exact pc as printed; return addresses looked up at address - 1;
+        # the kernel's own "name+0xoff/0xsize" (kallsyms) after it is no matter.
         self.assertEqual(log.frames, [(0, "0000000080201234"), (1, "00000000802055a9"),
                                       (2, "000000008020000f")])
         self.assertNotIn("exit status 3 (kernel panic)", v.problems)  # explained by the panic
@@ -514,6 +518,50 @@ class RunTests(TempDirCase):
         out = symbols.symbolise(["0000000080201234"], "k.elf", addr2line=str(self.tmp / "nope"))
         self.assertEqual(len(out), 1)
         self.assertTrue(out[0].startswith("??"))
+
+
+class KallsymsTableTests(unittest.TestCase):
+    """scripts/kallsyms.py: what goes into the kernel's symbol table."""
+
+    NM = textwrap.dedent("""\
+        0000000080200000 T __text_start
+        0000000080200000 T _start
+        0000000080200010 t secondary_wait
+        0000000080200020 0000000000000010 t helper
+        0000000080200020 0000000000000010 T __helper_alias
+        0000000080200020 0000000000000010 T helper_alias
+        0000000080200034 0000000000000008 W weak_fn
+        000000008020003c 0000000000000004 T last
+        0000000080201000 T __text_end
+        0000000080201000 0000000000000010 R some_table
+        0000000080300000 0000000000000010 B some_bss
+        """)
+
+    def test_text_symbols_sizes_and_alias_order(self):
+        start, end, table = kallsyms.text_symbols(kallsyms.parse_nm(self.NM.splitlines()))
+        self.assertEqual((start, end), (0x80200000, 0x80201000))
+        self.assertEqual(table, [
+            # Unsized: up to the next address; _start wins over __text_start.
+            (0x0, 0x10, "T", "_start"), (0x0, 0x10, "T", "__text_start"),
+            (0x10, 0x10, "t", "secondary_wait"),
+            # Aliases: global before local, fewer underscores first.
+            (0x20, 0x10, "T", "helper_alias"), (0x20, 0x10, "T", "__helper_alias"),
+            (0x20, 0x10, "t", "helper"),
+            (0x34, 0x8, "W", "weak_fn"), (0x3c, 0x4, "T", "last"),
+        ])
+
+    def test_emit_is_one_blob_of_u32_and_names(self):
+        out = io.StringIO()
+        kallsyms.emit(out, 0x80200000, 0x80201000, [(0x0, 0x10, "T", "a"), (0x10, 0x4, "t", "bc")])
+        text = out.getvalue()
+        self.assertIn("kallsyms_num:\n\t.word 0x2\n", text)
+        self.assertIn("kallsyms_name_idx:\n\t.word 0x0\n\t.word 0x3\n", text)
+        self.assertIn('kallsyms_names:\n\t.asciz "Ta"\n\t.asciz "tbc"\n', text)
+        self.assertIn(".rodata", text)  # never text: pass 2 must not move a function
+
+    def test_no_text_markers_is_an_error(self):
+        with self.assertRaises(ValueError):
+            kallsyms.text_symbols(kallsyms.parse_nm(["0000000080200000 T _start"]))
 
 
 class MatrixTests(unittest.TestCase):
