@@ -40,6 +40,8 @@
 #define __nopatch __attribute__((section(".text.nopatch"), noinline))
 
 extern char __nopatch_start[], __nopatch_end[];
+/* A 4-aligned 4-byte nop that nothing executes (kernel/patch.c): timing. */
+extern char patch_timing_site[];
 
 int patch_text(void *addr, const void *insns, size_t len);
 int patch_text_nosync(void *addr, const void *insns, size_t len);
