@@ -5,10 +5,10 @@
  * stop_machine() on every online hart, fn on all of them (active mask =
  * every online hart). The first hart to arrive in the fn is the writer:
  * it waits until every other hart has arrived (so that all of them sit in
- * the spin loop below, which is no-patch text, rather than anywhere in
- * patchable code), writes every poke through a writable alias of the
- * target page(s), then releases the others; every hart executes fence.i
- * before it leaves the fn. Interrupts are off everywhere meanwhile (the
+ * their wait, patch_wait_done(), which is no-patch text, rather than
+ * anywhere in patchable code), writes every poke through a writable
+ * alias of the target page(s), then releases the others; every hart
+ * executes fence.i before it leaves the fn. Interrupts are off everywhere meanwhile (the
  * rendezvous' DISABLE_IRQ), so no hart can run an interrupt handler out
  * of half-written text either.
  *
@@ -17,7 +17,9 @@
  * helpers in kernel/vm.c; the copy loop below is our own (picolibc's
  * memcpy is patchable text).
  */
+#include "cpu_wait.h"
 #include "cpumask.h"
+#include "ipi.h"
 #include "kernel.h"
 #include "mm.h"
 #include "mutex.h"
@@ -115,10 +117,46 @@ static __nopatch void write_through_alias(uintptr_t dst, const uint8_t *src, siz
 struct patch_run {
 	const struct text_poke *pokes;
 	int n;
-	int harts;   /* how many harts run the fn */
-	int arrived; /* harts in the fn so far; the first one writes */
-	int done;    /* the writer has written everything */
+	int harts;	  /* how many harts run the fn */
+	int arrived;	  /* harts in the fn so far; the first one writes */
+	int done;	  /* the writer has written everything */
+	cpumask_t halted; /* waiters halted in wfi until the writer kicks */
 };
+
+/*
+ * A waiter's wait for run->done, in no-patch text: spin for the cpu_wait
+ * budget, then halt. Not cpu_wait.h's halting wait: that one calls
+ * patchable helpers (resched_ipi_flush(), the tick's), which could be
+ * the very text being written. Here, with interrupts off, the waiter
+ * registers in run->halted, fences, looks at done once more and runs
+ * `wfi` with the timer masked in sie, so that only the writer's kick
+ * (an IPI: SSIP, or an IMSIC message on SEIP; both stay enabled) or a
+ * device ends the halt, not a due tick that would stay pending and turn
+ * every later wfi into a spin. The writer sets done, fences, then kicks
+ * whoever registered: either it sees our bit, or we see done (the
+ * store-buffering pattern with a full fence on both sides). The kick
+ * stays pending and is taken as an ordinary IPI_KICK once the
+ * rendezvous turns interrupts back on. Without the halt, 127 spinning
+ * harts on a 2-core host starve the writer and the late arrivals.
+ */
+static __nopatch void patch_wait_done(struct patch_run *run, int cpu)
+{
+	uint64_t start = get_cycles();
+	while (!__atomic_load_n(&run->done, __ATOMIC_ACQUIRE)) {
+		if (get_cycles() - start < cpu_wait_spin_ticks) {
+			cpu_relax();
+			continue;
+		}
+		cpumask_set_cpu_atomic(cpu, &run->halted);
+		smp_mb();
+		if (!__atomic_load_n(&run->done, __ATOMIC_ACQUIRE)) {
+			unsigned long stie = csr_read_clear(sie, SIE_STIE) & SIE_STIE;
+			wfi();
+			csr_set(sie, stie);
+		}
+		cpumask_clear_cpu_atomic(cpu, &run->halted);
+	}
+}
 
 static __nopatch int patch_text_stop_fn(void *arg)
 {
@@ -128,27 +166,31 @@ static __nopatch int patch_text_stop_fn(void *arg)
 		 * hart may still be in the rendezvous' wait (which calls
 		 * patchable helpers) and could fetch half-written text. */
 		while (__atomic_load_n(&run->arrived, __ATOMIC_ACQUIRE) < run->harts)
-			cpu_relax();
+			cpu_relax(); /* the one spinner: the others halt */
 		for (int i = 0; i < run->n; i++)
 			write_through_alias((uintptr_t)run->pokes[i].addr, run->pokes[i].bytes,
 					    run->pokes[i].len);
 		/* Release: the text stores are visible to any hart that
 		 * acquires done before it runs its fence.i below. */
 		__atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
-	} else {
-		/* A plain spin, in no-patch text: the halting wait
-		 * (cpu_wait.h) would run patchable helpers mid-write. The
-		 * write is a few stores; interrupts are off anyway. */
-		while (!__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
-			cpu_relax();
+		/* Our own fetches first: from here on we may run patched
+		 * text (send_ipi_mask() below may be some of it). */
+		local_fence_i();
+		/* The waiter's half is in patch_wait_done(): done is
+		 * stored, then this fence, then we read who halted. */
+		smp_mb();
+		if (!cpumask_empty(&run->halted))
+			send_ipi_mask(&run->halted, IPI_KICK);
+		return 0;
 	}
-	/* Every hart, the writer too: instructions it may have fetched
-	 * (or cached) from the old text must not run after we return. The
-	 * acquire above made the writer's stores visible to this hart, and
-	 * fence.i makes its fetches see them. This is the fence the whole
-	 * patch is for: RISC-V has no coherence between stores and
-	 * instruction fetch without it (QEMU happens to keep them coherent,
-	 * so leaving it out would not show in the tests). */
+	patch_wait_done(run, raw_smp_processor_id());
+	/* Every waiter: instructions it may have fetched (or cached) from
+	 * the old text must not run after we return. The acquire of done
+	 * made the writer's stores visible to this hart, and fence.i makes
+	 * its fetches see them. This is the fence the whole patch is for:
+	 * RISC-V has no coherence between stores and instruction fetch
+	 * without it (QEMU happens to keep them coherent, so leaving it out
+	 * would not show in the tests). */
 	local_fence_i();
 	return 0;
 }
