@@ -49,6 +49,13 @@ static bool key_registered(const struct static_key *key)
 	return false;
 }
 
+/**
+ * static_key_sites() - how many branch sites of the kernel test @key.
+ * @key: the key.
+ *
+ * Context: any (the table is read-only).
+ * Return: the number of __jump_table entries for @key (0 for NULL or an unknown key).
+ */
 int static_key_sites(const struct static_key *key)
 {
 	int n = 0;
@@ -58,6 +65,13 @@ int static_key_sites(const struct static_key *key)
 	return n;
 }
 
+/**
+ * static_key_find() - the static key defined as @name (the shell's `key on|off NAME`).
+ * @name: the name DEFINE_STATIC_KEY_*() was given.
+ *
+ * Context: any.
+ * Return: the key, or NULL if there is none (or @name is NULL).
+ */
 struct static_key *static_key_find(const char *name)
 {
 	if (!name)

@@ -59,6 +59,14 @@ static inline void local_fence_i(void)
 	__asm__ volatile("fence.i" ::: "memory");
 }
 
+/**
+ * text_contains() - whether [@addr, @addr + @len) lies wholly in kernel text.
+ * @addr: the first byte.
+ * @len: the length.
+ *
+ * Context: any.
+ * Return: true if it does.
+ */
 bool text_contains(const void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr;
@@ -66,12 +74,21 @@ bool text_contains(const void *addr, size_t len)
 	       len <= (uintptr_t)__text_end - a;
 }
 
+/**
+ * text_is_nopatch() - whether [@addr, @addr + @len) overlaps no-patch text.
+ * @addr: the first byte.
+ * @len: the length.
+ *
+ * Context: any.
+ * Return: true if any byte lies between __nopatch_start and __nopatch_end.
+ */
 bool text_is_nopatch(const void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr;
 	return a < (uintptr_t)__nopatch_end && a + len > (uintptr_t)__nopatch_start;
 }
 
+/* The encoding of `jal x0, off` (J-type: imm[20|10:1|11|19:12]). */
 uint32_t riscv_insn_jal(long off)
 {
 	uint32_t imm = (uint32_t)off;

@@ -58,6 +58,17 @@ static uintptr_t slot_of(int i)
 	return (uintptr_t)probe_slots + (uintptr_t)i * SLOT_SIZE;
 }
 
+/**
+ * probe_handle_breakpoint() - the breakpoint trap's check for a probe.
+ * @regs: the trap frame; epc is the ebreak's address.
+ *
+ * An ebreak at a probe's address counts a hit for this hart and resumes in the probe's slot
+ * with the interrupted context's interrupts off (SPIE cleared, its old value kept per hart);
+ * the ebreak that ends the slot restores SPIE and resumes after the probed instruction.
+ *
+ * Context: the trap path (platform/riscv/trap.c), interrupts off; no-patch text.
+ * Return: true if the breakpoint was a probe's (@regs updated), false otherwise.
+ */
 __nopatch bool probe_handle_breakpoint(struct pt_regs *regs)
 {
 	unsigned long pc = regs->epc;
@@ -275,6 +286,14 @@ out:
 	return rc;
 }
 
+/**
+ * probe_hits() - how often @cpu has hit the probe at @addr.
+ * @addr: the probe's address.
+ * @cpu: the hart.
+ *
+ * Context: any (a relaxed read of a counter only @cpu's breakpoint trap writes).
+ * Return: the count, 0 if @addr has no probe or @cpu is out of range.
+ */
 unsigned long probe_hits(unsigned long addr, int cpu)
 {
 	if (cpu < 0 || cpu >= NR_CPUS || !addr)
@@ -285,6 +304,13 @@ unsigned long probe_hits(unsigned long addr, int cpu)
 	return 0;
 }
 
+/**
+ * probe_addr() - the address of probe number @i, to walk the table (the shell's `probe list`).
+ * @i: 0 .. MAX_PROBES - 1.
+ *
+ * Context: any; the answer may be stale as soon as it is read (probe_mutex is not taken).
+ * Return: the address, 0 for an unused entry or an @i out of range.
+ */
 unsigned long probe_addr(int i)
 {
 	return i >= 0 && i < MAX_PROBES ? READ_ONCE(probes[i].addr) : 0;
