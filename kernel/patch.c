@@ -20,6 +20,7 @@
 #include "cpu_wait.h"
 #include "cpumask.h"
 #include "ipi.h"
+#include "ipi_hw.h"
 #include "kernel.h"
 #include "mm.h"
 #include "mutex.h"
@@ -134,11 +135,48 @@ static __nopatch void write_through_alias(uintptr_t dst, const uint8_t *src, siz
 struct patch_run {
 	const struct text_poke *pokes;
 	int n;
-	int harts;	  /* how many harts run the fn */
-	int arrived;	  /* harts in the fn so far; the first one writes */
-	int done;	  /* the writer has written everything */
-	cpumask_t halted; /* waiters halted in wfi until the writer kicks */
+	int harts;	   /* how many harts run the fn */
+	int arrived;	   /* harts in the fn so far; the first one writes */
+	int done;	   /* the writer has written everything */
+	cpumask_t halted;  /* waiters halted in wfi until the writer kicks */
+	int writer;	   /* the writer's cpu, valid once writer_halted is */
+	int writer_halted; /* the writer halted waiting for the last arrival */
 };
+
+/* One halt of this hart with the timer masked (see patch_wait_done()). */
+static inline void patch_halt(void)
+{
+	unsigned long stie = csr_read_clear(sie, SIE_STIE) & SIE_STIE;
+	wfi();
+	csr_set(sie, stie);
+}
+
+/*
+ * The writer's wait for every other hart to enter the fn: spin, then
+ * halt, as the waiters do (a spinning hart live-locks QEMU's -icount
+ * round robin: the harts it waits for never get their turn). The last
+ * hart to arrive rings our doorbell if we registered as halted, with
+ * ipi_hw_ring_nopatch(): once it has arrived we may start writing, so it
+ * must not run patchable text after its increment. Registration is the
+ * store-buffering pattern again: we set writer_halted, fence, look at
+ * arrived; it increments arrived, fences, looks at writer_halted.
+ */
+static __nopatch void patch_wait_arrivals(struct patch_run *run)
+{
+	uint64_t start = get_cycles();
+	run->writer = raw_smp_processor_id();
+	while (__atomic_load_n(&run->arrived, __ATOMIC_ACQUIRE) < run->harts) {
+		if (get_cycles() - start < cpu_wait_spin_ticks) {
+			cpu_relax();
+			continue;
+		}
+		__atomic_store_n(&run->writer_halted, 1, __ATOMIC_RELEASE);
+		smp_mb();
+		if (__atomic_load_n(&run->arrived, __ATOMIC_ACQUIRE) < run->harts)
+			patch_halt();
+		__atomic_store_n(&run->writer_halted, 0, __ATOMIC_RELAXED);
+	}
+}
 
 /*
  * A waiter's wait for run->done, in no-patch text: spin for the cpu_wait
@@ -166,11 +204,8 @@ static __nopatch void patch_wait_done(struct patch_run *run, int cpu)
 		}
 		cpumask_set_cpu_atomic(cpu, &run->halted);
 		smp_mb();
-		if (!__atomic_load_n(&run->done, __ATOMIC_ACQUIRE)) {
-			unsigned long stie = csr_read_clear(sie, SIE_STIE) & SIE_STIE;
-			wfi();
-			csr_set(sie, stie);
-		}
+		if (!__atomic_load_n(&run->done, __ATOMIC_ACQUIRE))
+			patch_halt();
 		cpumask_clear_cpu_atomic(cpu, &run->halted);
 	}
 }
@@ -178,12 +213,12 @@ static __nopatch void patch_wait_done(struct patch_run *run, int cpu)
 static __nopatch int patch_text_stop_fn(void *arg)
 {
 	struct patch_run *run = arg;
-	if (__atomic_fetch_add(&run->arrived, 1, __ATOMIC_ACQ_REL) == 0) {
-		/* Wait for the others to reach the loop below: until then a
+	int before = __atomic_fetch_add(&run->arrived, 1, __ATOMIC_ACQ_REL);
+	if (before == 0) {
+		/* Wait for the others to reach their wait: until then a
 		 * hart may still be in the rendezvous' wait (which calls
 		 * patchable helpers) and could fetch half-written text. */
-		while (__atomic_load_n(&run->arrived, __ATOMIC_ACQUIRE) < run->harts)
-			cpu_relax(); /* the one spinner: the others halt */
+		patch_wait_arrivals(run);
 		for (int i = 0; i < run->n; i++)
 			write_through_alias((uintptr_t)run->pokes[i].addr, run->pokes[i].bytes,
 					    run->pokes[i].len);
@@ -199,6 +234,12 @@ static __nopatch int patch_text_stop_fn(void *arg)
 		if (!cpumask_empty(&run->halted))
 			send_ipi_mask(&run->halted, IPI_KICK);
 		return 0;
+	}
+	if (before == run->harts - 1) {
+		/* The last to arrive: wake the writer if it halted. */
+		smp_mb();
+		if (__atomic_load_n(&run->writer_halted, __ATOMIC_ACQUIRE))
+			ipi_hw_ring_nopatch(run->writer);
 	}
 	patch_wait_done(run, raw_smp_processor_id());
 	/* Every waiter: instructions it may have fetched (or cached) from
