@@ -228,11 +228,17 @@ static struct {
  * then the whole call ran after the static_branch_*() that set `want`
  * had returned, and before the next began, so it must see `want`.
  */
-/* Past 16 harts QEMU runs more busy harts than the 2-core host has
- * cores by far, and every flip waits for each of them to be scheduled:
- * the workers there call in bursts of 100 and nap 1 ms between. */
-static void nap_between_bursts(unsigned long *calls)
+/*
+ * Between calls the workers stay polite: hog_relax() halts for up to a
+ * tick once a millisecond (a hart that only spins starves the others
+ * under QEMU's -icount round robin, and cross-hart calls to it wait).
+ * Past 16 harts QEMU runs more busy harts than the 2-core host has cores
+ * by far, and every flip waits for each of them to be scheduled: there
+ * the workers also nap 1 ms per 100 calls.
+ */
+static void worker_pause(unsigned long *calls, uint64_t *pace)
 {
+	hog_relax(pace);
 	if (num_online_cpus() > 16 && ++*calls % 100 == 0)
 		msleep(1);
 }
@@ -241,8 +247,9 @@ static int flip_worker(void *arg)
 {
 	int cpu = smp_processor_id();
 	unsigned long calls = 0;
+	uint64_t pace = 0;
 	while (!READ_ONCE(flip.stop)) {
-		nap_between_bursts(&calls);
+		worker_pause(&calls, &pace);
 		int s1 = __atomic_load_n(&flip.seq, __ATOMIC_ACQUIRE);
 		int want = READ_ONCE(flip.want);
 		int got = key_site_unlikely() + key_site_likely();
@@ -322,8 +329,9 @@ static int probe_worker(void *arg)
 {
 	int cpu = smp_processor_id();
 	unsigned long calls = 0;
+	uint64_t pace = 0;
 	for (;;) {
-		nap_between_bursts(&calls);
+		worker_pause(&calls, &pace);
 		int ph = __atomic_load_n(&pw.phase, __ATOMIC_ACQUIRE);
 		if (ph < 0)
 			break;
