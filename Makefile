@@ -107,7 +107,10 @@ KSYMS := $(BUILD)/kallsyms
 # The default image carries the suites too: the shell's `selftest` runs them.
 IMAGE_OBJS_hartstop := $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_default.c)
 IMAGE_OBJS_hartstop-test := $(KERNEL_OBJS) $(TEST_OBJS) $(call obj,kernel/apps/image_test.c)
-IMAGE_OBJS_hartstop-bench := $(KERNEL_OBJS) $(call obj,kernel/apps/image_bench.c)
+# The bench image takes test/ktest.c (the runner, no suites): the static
+# keys' table keeps every object with a site, and so the shell's `selftest`
+# with its call into the runner.
+IMAGE_OBJS_hartstop-bench := $(KERNEL_OBJS) $(call obj,test/ktest.c kernel/apps/image_bench.c)
 
 $(KSYMS)/empty.S: scripts/kallsyms.py | $(DEPS)
 	@mkdir -p $(dir $@)

@@ -15,7 +15,9 @@
 void ipi_hw_init(enum ipi_path direct, enum ipi_path path); /* boot hart */
 void ipi_hw_init_this_cpu(void);
 void ipi_hw_send_mask(const cpumask_t *mask); /* raise the doorbell of each cpu */
-int ipi_hw_set_path(enum ipi_path path);      /* SBI or the direct path; bench */
+/* One doorbell, no reason, no-patch text (kernel/patch.c's writer). */
+void ipi_hw_ring_nopatch(int cpu);
+int ipi_hw_set_path(enum ipi_path path); /* SBI or the direct path; bench */
 enum ipi_path ipi_hw_direct_path(void);
 void ipi_hw_clear(void);
 /* Interrupts off: was this hart's doorbell rung? Clears it if so. */

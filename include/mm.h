@@ -60,6 +60,14 @@ void paging_enable_this_cpu(void);
 void set_kernel_page_present(uintptr_t va, bool present);
 bool kernel_page_present(uintptr_t va);
 
+/* Writable aliases of text pages for kernel/patch.c (kernel/vm.c): a
+ * window of TEXT_ALIAS_SLOTS pages in the top GiB of Sv39, away from RAM
+ * and devices. */
+#define TEXT_ALIAS_BASE	 0xffffffffc0000000UL
+#define TEXT_ALIAS_SLOTS 2 /* a site may straddle two pages */
+void *text_alias_map(int slot, const void *text_page);
+void text_alias_unmap(int slot);
+
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[], __data_start[], __bss_start[], __bss_end[];
 

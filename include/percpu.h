@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
+#include "jump_label.h"
 #include "thread_info.h"
 
 #define DEFINE_PER_CPU(type, name)  __attribute__((section(".percpu"))) __typeof__(type) name
@@ -37,14 +38,16 @@ extern unsigned long __per_cpu_offset[NR_CPUS];
 /* The hart the current task runs on, unchecked. */
 #define raw_smp_processor_id() (current_thread_info()->cpu)
 
-extern bool preempt_debug; /* the checks below; kernel/preempt.c */
+/* The checks below (kernel/preempt.c): a static key, so that with the
+ * checks off (the bench image) each smp_processor_id() costs a nop. */
+DECLARE_STATIC_KEY_TRUE(preempt_debug);
 /* Warns (once per call site: its return address) if the caller could
  * migrate; returns the hart. */
 int check_preemption_disabled(const char *what);
 
 static inline __attribute__((always_inline)) int __smp_processor_id(const char *what)
 {
-	if (__builtin_expect(preempt_debug, 0))
+	if (static_branch_unlikely(&preempt_debug))
 		return check_preemption_disabled(what);
 	return raw_smp_processor_id();
 }

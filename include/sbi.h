@@ -67,6 +67,7 @@ int sbi_set_timer(uint64_t stime_abs);
 int sbi_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long base, unsigned long start,
 			  unsigned long size);
+int sbi_remote_fence_i(unsigned long hart_mask, unsigned long base);
 int sbi_hart_start(unsigned long hartid, unsigned long start_pa, unsigned long opaque);
 int sbi_hart_get_status(unsigned long hartid); /* state >= 0, or -errno */
 int sbi_hart_stop(void);

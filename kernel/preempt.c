@@ -11,9 +11,14 @@
 /*
  * The checks of percpu.h: on from the first instruction in every image;
  * the bench image turns them off so that it measures what a production
- * kernel runs. A plain flag: one load and a branch per call when off.
+ * kernel runs. A static key: every smp_processor_id()/this_cpu_ptr()
+ * inlines a site that jumps to the check while the key is on and is a
+ * 4-byte nop when it is off (a plain flag cost a load and a branch per
+ * call). It is the kernel's one key with hundreds of sites, so turning
+ * it off is also the largest batch a single stop_machine() patches;
+ * the shell's `key off preempt_debug` does the same at run time.
  */
-bool preempt_debug = true;
+DEFINE_STATIC_KEY_TRUE(preempt_debug);
 
 void __might_sleep(const char *file, int line)
 {

@@ -20,6 +20,7 @@
 #include "smp_call.h"
 #include "spinlock.h"
 #include "entry.h"
+#include "patch.h"
 
 #define PTE_V	      (1UL << 0)
 #define PTE_R	      (1UL << 1)
@@ -36,6 +37,9 @@ typedef uint64_t pte_t;
 static pte_t *kernel_pgd;
 static unsigned long kernel_satp;
 static DEFINE_SPINLOCK_CLASS(pt_lock, LOCK_CLASS_PT);
+/* The leaf PTEs of the text alias slots, found once at boot so that the
+ * patcher never walks (walk() is patchable text; the alias code is not). */
+static pte_t *alias_pte[TEXT_ALIAS_SLOTS];
 
 static inline unsigned vpn(uintptr_t va, int level)
 {
@@ -114,6 +118,54 @@ void paging_init(const struct dt_info *dt)
 
 	/* The boot stack's lowest page is its guard (config.h). */
 	*walk((uintptr_t)boot_stack, 0, false) = 0;
+
+	/* The text-patching alias slots: their tables exist from now on, so
+	 * that text_alias_map() only writes a leaf PTE (it runs inside
+	 * stop_machine, where nothing may allocate or take pt_lock). */
+	for (int i = 0; i < TEXT_ALIAS_SLOTS; i++) {
+		alias_pte[i] = walk(TEXT_ALIAS_BASE + (uintptr_t)i * PAGE_SIZE, 0, true);
+		*alias_pte[i] = 0;
+	}
+}
+
+/*
+ * The writable alias of a text page (kernel/patch.c): slot i of the
+ * fixmap-style window at TEXT_ALIAS_BASE is mapped read+write to the
+ * physical page of text_page. The kernel map keeps text RX throughout,
+ * so W^X holds for every address the text runs from; the alias is an
+ * address nothing executes from, alive only while the patcher writes.
+ *
+ * Context: the only user of the slots at a time, with interrupts off:
+ * inside patch_text()'s stop fn (every other hart is parked in the
+ * rendezvous) or under patch_text_nosync()'s lock. No pt_lock: nobody
+ * edits these leaf PTEs but the holder of the slots, and the tables
+ * above them were made at boot and are never freed.
+ *
+ * Only this hart's TLB is flushed, as Linux's fixmap does: no other hart
+ * ever uses the alias addresses, and text_alias_unmap() flushes the
+ * entry away on the hart that used it, so no hart keeps a stale
+ * translation for the next mapping of the slot.
+ */
+__nopatch void *text_alias_map(int slot, const void *text_page)
+{
+	uintptr_t va = TEXT_ALIAS_BASE + (uintptr_t)slot * PAGE_SIZE;
+	uintptr_t pa = ALIGN_DOWN((uintptr_t)text_page, PAGE_SIZE); /* VA == PA */
+	pte_t *pte = alias_pte[slot];
+	*pte = ((pa >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_R | PTE_W | PTE_V | PTE_A | PTE_D |
+	       PTE_G;
+	/* The PTE store before any access through va (and a stale invalid
+	 * entry out of this hart's TLB). */
+	local_flush_tlb_page(va);
+	return (void *)va;
+}
+
+__nopatch void text_alias_unmap(int slot)
+{
+	uintptr_t va = TEXT_ALIAS_BASE + (uintptr_t)slot * PAGE_SIZE;
+	*alias_pte[slot] = 0;
+	/* Orders our alias stores before the PTE goes, and drops the
+	 * translation, so no later access through va can reach the page. */
+	local_flush_tlb_page(va);
 }
 
 void paging_enable_this_cpu(void)

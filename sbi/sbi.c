@@ -151,6 +151,12 @@ int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long base, unsigned 
 		sbi_ecall(SBI_EXT_RFENCE, 1, hart_mask, base, start, size, 0, 0).error);
 }
 
+/* RFENCE FID 0: every hart of the mask executes fence.i (patch_text_nosync()). */
+int sbi_remote_fence_i(unsigned long hart_mask, unsigned long base)
+{
+	return sbi_err_to_errno(sbi_ecall(SBI_EXT_RFENCE, 0, hart_mask, base, 0, 0, 0, 0).error);
+}
+
 int sbi_hart_start(unsigned long hartid, unsigned long start_pa, unsigned long opaque)
 {
 	return sbi_err_to_errno(sbi_ecall(SBI_EXT_HSM, 0, hartid, start_pa, opaque, 0, 0, 0).error);

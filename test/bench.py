@@ -46,7 +46,8 @@ COLUMNS = ["name", "harts", "median_ns", "p90_ns", "p99_ns", "max_ns", "n"]
 EXPECTED = ["ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "wakeup_remote", "wake_pingpong_rtt",
             "ctxsw", "stop_one_cpu_remote", "stop_one_cpu_remote_return", "stop_one_cpu_self",
             "stop_nowait_tput", "stop_nowait_tput_spread", "stop_two_cpus", *STOP_ROWS,
-            "ipi_bcast_ack", "migrate_running", "lock_handoff_queued", "lock_tput_queued"]
+            "ipi_bcast_ack", "migrate_running", "lock_handoff_queued", "lock_tput_queued",
+            "patch_text", "static_key_flip"]
 NEEDS_TWO = {"ipi_rtt_sbi", "ipi_rtt", "ipi_rtt_idle", "ipi_rtt_direct", "wakeup_remote",
              "wake_pingpong_rtt", "stop_one_cpu_remote", "stop_one_cpu_remote_return",
              "stop_two_cpus", "ipi_bcast_ack", "migrate_running", "lock_handoff_queued",
@@ -60,12 +61,14 @@ DIRECT_IRQ = {"aclint", "aia"}
 
 # The kernel's bench_only= groups (kernel/apps/bench.c, bench_run()).
 GROUPS = ["ipi_rtt", "wakeup_remote", "wake_pingpong_rtt", "ctxsw", "stop_one_cpu",
-          "stop_nowait_tput", "stop_two_cpus", "stop_machine", "migrate_running", "lock"]
+          "stop_nowait_tput", "stop_two_cpus", "stop_machine", "migrate_running", "lock", "patch"]
 
 
 def group_of(row):
     if row == "ipi_bcast_ack":
         return "stop_machine"  # measured as stop_machine's floor
+    if row == "static_key_flip":
+        return "patch"
     return max((g for g in GROUPS if row.startswith(g)), key=len, default=row)
 
 

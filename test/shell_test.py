@@ -160,7 +160,8 @@ def main():
         out = sh.cmd("help")
         check("help lists every command", all(c in out for c in (
             "ps", "cpus", "stats", "sched", "spawn", "kill", "taskset", "nice", "chrt",
-            "stopmachine", "bench", "selftest", "panic", "poweroff", "reboot")), out)
+            "stopmachine", "probe", "key", "patch", "bench", "selftest", "panic", "poweroff",
+            "reboot")), out)
         out = sh.cmd("ps")
         check("ps shows the stoppers", "migration/0" in out and "cpus_allowed" in out, out)
         out = sh.cmd("cpus")
@@ -205,6 +206,40 @@ def main():
               and all(r == "1" for _, r in rows), out)
         out = sh.cmd(f"kill {pid}")
         check("kill stops the worker", f"killed pid {pid}" in out, out)
+        # Text patching: a probe on schedule counts per hart, then goes.
+        out = sh.cmd("probe add schedule")
+        check("probe add schedule arms a probe", "probe armed at 0x" in out, out)
+        time.sleep(1)
+        out = sh.cmd("probe list")
+        m = re.search(r"schedule\+0x0/0x[0-9a-f]+: (\d+) hits", out)
+        per_hart = re.findall(r"cpu(\d+):(\d+)", out)
+        check("probe list shows schedule's hits, per hart",
+              m is not None and int(m.group(1)) > 0
+              and sorted(int(c) for c, _ in per_hart) == list(range(args.smp))
+              and sum(int(n) for _, n in per_hart) == int(m.group(1)), out)
+        out = sh.cmd("probe del schedule")
+        check("probe del removes it", "probe removed at 0x" in out, out)
+        out = sh.cmd("probe list")
+        check("probe list is empty again", "no probes" in out, out)
+        out = sh.cmd("probe add do_trap")
+        check("probe add refuses the trap path", f"error: probe add 0x" in out and ": -1" in out,
+              out)
+        out = sh.cmd("probe add no_such_symbol")
+        check("probe add names an unknown symbol", "no such symbol" in out, out)
+        out = sh.cmd("key list")
+        check("key list shows preempt_debug on", re.search(r"preempt_debug\s+on\s+\d+ sites", out)
+              is not None, out)
+        out = sh.cmd("key off preempt_debug")
+        check("key off rewrites every site", re.search(r"key preempt_debug off: \d+ sites", out)
+              is not None, out)
+        out = sh.cmd("key on preempt_debug")
+        check("key on puts them back", "key preempt_debug on:" in out, out)
+        out = sh.cmd("key on nokey")
+        check("key on an unknown key is an error", "no static key 'nokey'" in out, out)
+        out = sh.cmd("patch")
+        check("patch times one patch_text", re.search(r"patch_text \(4 bytes, stop_machine on "
+                                                       rf"{args.smp} harts\): \d+ us", out)
+              is not None, out)
         out = sh.cmd("spawn 1 rt")
         m = re.search(r"spawned pid (\d+)", out)
         check("spawn rt starts an rt worker", m is not None, out)

@@ -32,6 +32,8 @@
 #include "cmdline.h"
 #include "ipi_hw.h"
 #include "spinlock.h"
+#include "jump_label.h"
+#include "patch.h"
 
 static int iters;
 static bool wanted_in(const char *arg, const char *name);
@@ -819,6 +821,54 @@ static bool wanted(const char *group)
 	return wanted_in("bench_only", group);
 }
 
+/* ---- text patching (kernel/patch.c, jump_label.c) ---- */
+
+DEFINE_STATIC_KEY_FALSE(bench_key);
+
+/* The key's one site, called once so that it is not dead code. */
+static __attribute__((noinline)) int bench_key_site(void)
+{
+	return static_branch_unlikely(&bench_key) ? 1 : 0;
+}
+
+/*
+ * patch_text: one 4-byte site (a nop over a nop nobody runs) through
+ * stop_machine() on every online hart, the figure Linux's kprobe arming
+ * (kprobe_arm_stop_machine, ../shared/peers/linux) is compared with.
+ * static_key_flip: static_branch_enable()/disable() alternately of a key
+ * with one site. One row each per boot: patching always stops every
+ * online hart, so harts is the boot's SMP. At most 300 samples each.
+ */
+static void bench_patch(void)
+{
+	const uint32_t nop = RISCV_INSN_NOP;
+	int online = num_online_cpus(), it = min(iters, 300), n = 0;
+	for (int i = -5; i < it; i++) {
+		uint64_t t0 = get_cycles();
+		int rc = patch_text(patch_timing_site, &nop, 4);
+		if (failed("patch_text", rc))
+			return;
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+	}
+	report("patch_text", online, n);
+	n = 0;
+	for (int i = -4; i < it; i++) {
+		uint64_t t0 = get_cycles();
+		int rc = i & 1 ? static_branch_disable(&bench_key)
+			       : static_branch_enable(&bench_key);
+		if (failed("static_key_flip", rc))
+			return;
+		if (i >= 0)
+			samples[n++] = get_cycles() - t0;
+	}
+	/* Off again, and its one site agrees. */
+	int rc = static_branch_disable(&bench_key);
+	if (failed("static_key_flip", rc ? rc : bench_key_site()))
+		return;
+	report("static_key_flip", online, n);
+}
+
 /* Thread context, may sleep; every online hart takes part. */
 void bench_run(int n)
 {
@@ -866,6 +916,8 @@ void bench_run(int n)
 	/* Only when asked for by name: it prints hundreds of lines. */
 	if (cmdline_get("bench_only", only, sizeof(only)) && wanted("trace"))
 		bench_trace();
+	if (wanted("patch"))
+		bench_patch();
 	console_printf("BENCH_END errors=%d\n", bench_errors);
 	kfree(samples);
 	samples = NULL;

@@ -17,7 +17,7 @@ void image_main(void)
 	/* Measure what a production kernel runs: no preemption debug checks
 	 * (percpu.h) and no lock order checks (spinlock.h), which the other
 	 * images keep on. */
-	preempt_debug = false;
+	static_branch_disable(&preempt_debug);
 	lock_debug = false;
 	bench_run((int)cmdline_get_ulong("bench_iters", 1000));
 	platform_poweroff(0);

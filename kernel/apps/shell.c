@@ -26,6 +26,10 @@
 #include "tick.h"
 #include "kstrtox.h"
 #include "reboot.h"
+#include "jump_label.h"
+#include "kallsyms.h"
+#include "patch.h"
+#include "probe.h"
 
 #define SHELL_LINE 128
 #define HISTORY	   16
@@ -359,6 +363,109 @@ static void cmd_stopmachine(int argc, char **argv)
 	stop_stats_print(before);
 }
 
+/* ---- text patching: probes, static keys, patch timing ---- */
+
+/* "SYMBOL[+OFF]" through kallsyms, or a number (0x... or decimal). */
+static bool parse_text_addr(const char *s, unsigned long *addr)
+{
+	if (s[0] >= '0' && s[0] <= '9')
+		return kstrtoul(s, 0, addr) == 0;
+	int rc = kallsyms_parse(s, addr);
+	if (rc)
+		console_printf("error: %s: %s\n", s,
+			       rc == -ENOENT ? "no such symbol" : "bad SYMBOL+OFF");
+	return rc == 0;
+}
+
+static void probe_list(void)
+{
+	char name[96];
+	int cpu, n = 0;
+	for (int i = 0; i < MAX_PROBES; i++) {
+		unsigned long addr = probe_addr(i), total = 0;
+		if (!addr)
+			continue;
+		n++;
+		for_each_online_cpu(cpu)
+			total += probe_hits(addr, cpu);
+		kallsyms_sprint(name, sizeof(name), addr);
+		console_printf("  0x%lx %s: %lu hits\n   ", addr, name, total);
+		for_each_online_cpu(cpu)
+			console_printf(" cpu%d:%lu", cpu, probe_hits(addr, cpu));
+		console_printf("\n");
+	}
+	if (!n)
+		console_printf("  no probes\n");
+}
+
+static void cmd_probe(int argc, char **argv)
+{
+	unsigned long addr;
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		probe_list();
+		return;
+	}
+	if (argc != 3 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "del") != 0)) {
+		console_printf("usage: probe add|del SYMBOL[+OFF]|ADDR, probe list\n");
+		return;
+	}
+	if (!parse_text_addr(argv[2], &addr))
+		return;
+	bool add = strcmp(argv[1], "add") == 0;
+	int rc = add ? probe_add(addr) : probe_del(addr);
+	if (rc)
+		console_printf("error: probe %s 0x%lx: %d\n", argv[1], addr, rc);
+	else
+		console_printf("probe %s at 0x%lx\n", add ? "armed" : "removed", addr);
+}
+
+static void cmd_key(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		for (size_t i = 0; i < static_keys_count(); i++) {
+			const struct static_key *k = __static_keys_start[i];
+			console_printf("  %-24s %-3s %d sites\n", k->name,
+				       __static_key_enabled(k) ? "on" : "off", static_key_sites(k));
+		}
+		return;
+	}
+	bool on = argc == 3 && strcmp(argv[1], "on") == 0;
+	if (argc != 3 || (!on && strcmp(argv[1], "off") != 0)) {
+		console_printf("usage: key list, key on|off NAME\n");
+		return;
+	}
+	struct static_key *k = static_key_find(argv[2]);
+	if (!k) {
+		console_printf("error: no static key '%.32s'\n", argv[2]);
+		return;
+	}
+	uint64_t t0 = get_cycles();
+	int rc = on ? static_key_enable(k) : static_key_disable(k);
+	uint64_t t1 = get_cycles();
+	if (rc)
+		console_printf("error: key %s %s: %d\n", argv[1], k->name, rc);
+	else
+		console_printf("key %s %s: %d sites, %lu us\n", k->name, on ? "on" : "off",
+			       static_key_sites(k), ticks_to_us(t1 - t0));
+}
+
+static void cmd_patch(int argc, char **argv)
+{
+	const uint32_t nop = RISCV_INSN_NOP;
+	uint64_t t0 = get_cycles();
+	int rc = patch_text(patch_timing_site, &nop, 4);
+	uint64_t t1 = get_cycles();
+	int rc2 = patch_text_nosync(patch_timing_site, &nop, 4);
+	uint64_t t2 = get_cycles();
+	if (rc || rc2) {
+		console_printf("error: patch_text: %d, patch_text_nosync: %d\n", rc, rc2);
+		return;
+	}
+	console_printf("patch_text (4 bytes, stop_machine on %d harts): %lu us; "
+		       "patch_text_nosync: %lu us\n",
+		       num_online_cpus(), ticks_to_us(t1 - t0), ticks_to_us(t2 - t1));
+}
+
 static void cmd_bench(int argc, char **argv)
 {
 	long n = 200;
@@ -428,6 +535,9 @@ static const struct command {
 	{"chrt", "PID fifo|rr|other PRIO", "set the policy and priority", cmd_chrt},
 	{"stop", "CPU", "run a probe through stop_one_cpu and time it", cmd_stop},
 	{"stopmachine", "[MASK]", "one rendezvous; time per state on each hart", cmd_stopmachine},
+	{"probe", "add|del|list [SYM+OFF]", "count hits of an instruction, per hart", cmd_probe},
+	{"key", "list|on|off [NAME]", "static keys: list, or switch one", cmd_key},
+	{"patch", "", "time one patch_text() of a 4-byte site", cmd_patch},
 	{"bench", "[N]", "the benchmark suite, N samples each", cmd_bench},
 	{"selftest", "[GLOB]", "run the in-kernel test suites", cmd_selftest},
 	{"panic", "", "panic the kernel (asks first)", cmd_panic},

@@ -1,7 +1,10 @@
 /*
  * trap.c - what happens after entry.S saved the frame: interrupts are
  * dispatched by cause, exceptions either resume a test that expected
- * them or panic with a register dump.
+ * them or panic with a register dump; breakpoints may be probes'.
+ *
+ * The whole file is no-patch text (platform/riscv/kernel.ld): a probe or
+ * a patch here would trap, or change, the code that handles it.
  */
 #include <string.h>
 #include "console.h"
@@ -10,6 +13,7 @@
 #include "kernel.h"
 #include "percpu.h"
 #include "preempt.h"
+#include "probe.h"
 #include "riscv.h"
 #include "sched.h"
 #include "ktime.h"
@@ -110,6 +114,8 @@ bool call_catching_fault(void (*fn)(void *), void *arg, struct fault_record *rec
 static void do_exception(struct pt_regs *regs)
 {
 	unsigned long code = regs->cause;
+	if (code == EXC_BREAKPOINT && probe_handle_breakpoint(regs))
+		return; /* a counting probe (kernel/probe.c): resume where it says */
 	try_fault_catch(regs, false);
 	const char *name = code < ARRAY_SIZE(exc_names) && exc_names[code] ? exc_names[code]
 									   : "unknown exception";

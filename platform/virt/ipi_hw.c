@@ -13,6 +13,7 @@
 #include "sbi.h"
 #include "smp.h"
 #include "ipi_hw.h"
+#include "patch.h"
 
 #define IMSIC_FILE_STRIDE  0x1000 /* one 4 KiB page per hart's S file */
 #define IMSIC_SETEIPNUM_LE 0x0
@@ -154,5 +155,37 @@ void ipi_hw_send_mask(const cpumask_t *mask)
 		for_each_cpu(cpu, mask)
 			writel(imsic_ipi_id, doorbell[cpu]);
 		break;
+	}
+}
+
+/*
+ * Ring @cpu's doorbell without a reason, in no-patch text: the last hart
+ * to enter patch_text()'s stop fn wakes the halted writer with it, and
+ * the writer may start rewriting any patchable text the moment it sees
+ * that hart arrive, so nothing here may call into patchable text (not
+ * sbi_ecall(), not the cpumask helpers). The woken hart finds no reason
+ * in its ipi_pending word when it takes the interrupt later; that is
+ * harmless (ipi_interrupt() handles what it finds).
+ */
+__nopatch void ipi_hw_ring_nopatch(int cpu)
+{
+	switch (READ_ONCE(hw_path)) {
+	case IPI_PATH_SSWI:
+		io_wmb();
+		writel(1, doorbell[cpu]);
+		break;
+	case IPI_PATH_IMSIC:
+		io_wmb();
+		writel(imsic_ipi_id, doorbell[cpu]);
+		break;
+	default: {
+		/* SBI IPI, send_ipi(hart_mask = 1, base = the hart). */
+		register unsigned long a0 __asm__("a0") = 1;
+		register unsigned long a1 __asm__("a1") = cpu_to_hartid(cpu);
+		register unsigned long a6 __asm__("a6") = 0;
+		register unsigned long a7 __asm__("a7") = SBI_EXT_IPI;
+		__asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a6), "r"(a7) : "memory");
+		break;
+	}
 	}
 }
