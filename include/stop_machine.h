@@ -98,8 +98,10 @@ void print_stop_info(void);	     /* what every stopper is running now */
  *   spin      poll the state word until it changes (Linux's way)
  *   wfi       halt in `wfi` at once; the hart that publishes the next
  *             state kicks the halted ones
- *   adaptive  poll for stop_wait_budget_ticks() (an IPI round trip,
- *             measured at boot), then halt as wfi does
+ *   adaptive  with at most stop_host_parallelism() participants (how
+ *             many harts the host runs at once, measured at boot) poll
+ *             for stop_wait_budget_ticks() (a kick's cost, measured at
+ *             boot), then halt as wfi does; with more, halt at once
  */
 enum stop_wait { STOP_WAIT_SPIN, STOP_WAIT_WFI, STOP_WAIT_ADAPTIVE, STOP_WAIT_NR };
 extern const char *const stop_wait_names[STOP_WAIT_NR];
@@ -107,7 +109,8 @@ enum stop_wait stop_wait_get(void);
 /* Later rendezvous wait this way (bench, tests); returns the old mode, or
  * -EINVAL for a mode out of range. Context: any. */
 int stop_wait_set(enum stop_wait mode);
-uint64_t stop_wait_budget_ticks(void); /* adaptive's spin, in time ticks */
+uint64_t stop_wait_budget_ticks(void); /* adaptive's poll, in time ticks */
+int stop_host_parallelism(void);       /* harts the host runs at once (boot) */
 /* Acks combine in groups of `fanin` harts before the shared counter
  * (stop_fanin=, 0: one flat counter). Returns the old value, or -EINVAL
  * if fanin is negative. Context: any; later rendezvous use it. */

@@ -30,14 +30,6 @@ struct cpu_stopper {
 	const struct multi_stop_data *ms;
 	const struct multi_stop_data *witness_ms;
 	struct stop_witness witness;
-	/* stop_wait=adaptive's memory: how long this hart's recent waits in
-	 * each state lasted (time ticks, a moving average; written only by
-	 * this hart's stopper). */
-	uint64_t wait_avg[MULTI_STOP_NR];
-	/* ... and how long its halts took to end once the state it waited
-	 * for was published: what a halt costs here now (0: not measured
-	 * yet, the boot's stop_wait_budget_ticks() stands in). */
-	uint64_t kick_avg;
 };
 
 DECLARE_PER_CPU(struct cpu_stopper, cpu_stopper);

@@ -28,23 +28,18 @@
  *             halted ones (multi_stop_set_state(): smp_cond_wake(), one
  *             IPI to the set, on the direct ACLINT/IMSIC path where the
  *             platform has one).
- *   adaptive  it polls for at most what a halt costs on this hart, then
- *             halts as wfi does; and it does not poll at all in a state
- *             whose recent waits on this hart lasted longer than that on
- *             average. What a halt costs is learned: the time from the
- *             publication of a state to the moment a hart halted for it
- *             is running again, averaged over its recent halts (until it
- *             has one, a cross-call round trip to a halted hart measured
- *             at boot, stop_wait_budget_ticks()). Polling for what
- *             a kick costs at most doubles a wait that ends just past the
- *             budget (the classic spin-then-block bound) and saves the
- *             kick when the others are quick, as at 2 harts where all of
- *             them run; when the harts outnumber the host's cores the
- *             waits are long, and the poll would only take a core from a
- *             hart that has yet to ack. The average is of the true waits
- *             (from this hart's ack to the next state's publication,
- *             ms->state_start), not of when a halted hart woke, so a
- *             kick's latency does not teach it to halt.
+ *   adaptive  when the rendezvous has no more participants than the host
+ *             can run at once (host_parallelism, measured at boot: every
+ *             hart counts in the same 4 ms window, and the sum over the
+ *             largest count says how many ran side by side), it polls for
+ *             stop_wait_budget_ticks() (eight cross-call round trips to a
+ *             halted hart, measured at boot, kept within 100 us .. 1 ms),
+ *             then halts as wfi does. With more participants than that it
+ *             halts at once: a poll would only take a host core from a
+ *             hart that has yet to ack. With a core each, polling costs
+ *             the others nothing, and it saves the kicks: one halt makes
+ *             the next state wait for a host wake-up, which makes its
+ *             waiters halt in turn.
  *
  * Why a halt is safe with interrupts off (DISABLE_IRQ to EXIT). `wfi`
  * returns when an interrupt is pending and enabled in sie, whatever
@@ -66,6 +61,7 @@
  * after a full fence; the publisher stores the state, fences and scans
  * the registrations (cpu_wait.h has the store-buffering argument).
  */
+#include <string.h>
 #include "cmdline.h"
 #include "cpu_wait.h"
 #include "ipi.h"
@@ -80,6 +76,7 @@ const char *const stop_wait_names[STOP_WAIT_NR] = {"spin", "wfi", "adaptive"};
 static enum stop_wait stop_wait_mode = STOP_WAIT_ADAPTIVE;
 static uint64_t stop_wait_budget = 200; /* until stop_wait_init() measures it */
 static int stop_fanin;			/* flat unless stop_fanin= says otherwise */
+static int host_parallelism = 1;	/* harts the host runs at once (boot) */
 
 enum stop_wait stop_wait_get(void)
 {
@@ -98,6 +95,11 @@ uint64_t stop_wait_budget_ticks(void)
 	return READ_ONCE(stop_wait_budget);
 }
 
+int stop_host_parallelism(void)
+{
+	return READ_ONCE(host_parallelism);
+}
+
 int stop_fanin_set(int fanin)
 {
 	if (fanin < 0)
@@ -114,12 +116,96 @@ static void calibrate_nop(void *arg)
 {
 }
 
+/* The median of nine cross-call round trips to another hart (the target
+ * has just halted after the first, as a rendezvous participant has). */
+static uint64_t measure_kick_cost(void)
+{
+	int me = smp_processor_id(), other = cpumask_next(me, cpu_online_mask);
+	uint64_t rtt[9];
+	int n = 0;
+	if (other >= NR_CPUS)
+		other = cpumask_first(cpu_online_mask);
+	for (int i = 0; other != me && i < 10; i++) {
+		uint64_t t0 = get_cycles();
+		if (smp_call_function_single(other, calibrate_nop, NULL, true))
+			break;
+		if (i > 0)
+			rtt[n++] = get_cycles() - t0;
+	}
+	for (int i = 1; i < n; i++) /* insertion sort of nine */
+		for (int j = i; j > 0 && rtt[j] < rtt[j - 1]; j--) {
+			uint64_t t = rtt[j];
+			rtt[j] = rtt[j - 1];
+			rtt[j - 1] = t;
+		}
+	return n ? rtt[n / 2] : 0;
+}
+
+static volatile uint64_t par_start, par_end;
+static unsigned long par_count[NR_CPUS];
+static int par_done;
+
+/* On every hart at once (an IPI handler, and the caller): count in the
+ * shared window. */
+static void count_in_window(void *arg)
+{
+	unsigned long n = 0;
+	while (get_cycles() < par_start)
+		cpu_relax();
+	while (get_cycles() < par_end)
+		n++;
+	par_count[smp_processor_id()] = n;
+	__atomic_fetch_add(&par_done, 1, __ATOMIC_RELEASE);
+	smp_cond_wake(&par_done);
+}
+
+/* How many harts the host runs side by side: every hart counts in the
+ * same 4 ms window; a hart with a core of its own counts the most, so
+ * the sum over the largest count is the number of cores' worth of
+ * counting that happened. Three windows, the best of them (a busy host
+ * may take a core away for one), rounded to nearest; at least 1. */
+static int measure_host_parallelism(void)
+{
+	int best = 1;
+	for (int round = 0; round < 3; round++) {
+		unsigned long sum = 0, most = 0;
+		cpumask_t others;
+		int cpu;
+		memset(par_count, 0, sizeof(par_count));
+		par_done = 0;
+		par_start = get_cycles() + timebase_hz / 500; /* 2 ms for the IPIs */
+		par_end = par_start + timebase_hz / 250;
+		cpumask_copy(&others, cpu_online_mask);
+		cpumask_clear_cpu(smp_processor_id(), &others);
+		/* No waiting for the others before our own count: all count
+		 * at once. */
+		if (!cpumask_empty(&others) &&
+		    smp_call_function_many(&others, count_in_window, NULL, false))
+			break;
+		count_in_window(NULL);
+		smp_cond_load_acquire(&par_done, VAL >= num_online_cpus());
+		for_each_online_cpu(cpu) {
+			sum += par_count[cpu];
+			most = max(most, par_count[cpu]);
+		}
+		if (most)
+			best = max(best, (int)((sum + most / 2) / most));
+	}
+	return best;
+}
+
 /*
  * Boot, once the secondaries are up (cpu_stop_init()): read stop_wait=
- * and stop_fanin=, and measure adaptive's budget as the median of nine
- * cross-call round trips to another hart (the target has just halted
- * after the first, as a rendezvous participant has). Clamped to 1 us ..
- * 1 ms; stop_wait_spin_us= overrides the measurement.
+ * and stop_fanin=, and measure what adaptive needs: its poll budget,
+ * eight kicks' cost (kept within 100 us .. 1 ms; stop_wait_spin_us=
+ * replaces the measurement), and how many harts the host runs at once
+ * (stop_host_parallelism= replaces that). Polling only happens when
+ * every participant has a host core, so it costs the others nothing; the
+ * budget only bounds how long a hart polls for a partner the host
+ * descheduled after all (the parallelism is a boot-time snapshot). Eight
+ * round trips cover a stopper's wake-up from idle (a PREPARE wait of
+ * 30-60 us at two harts here), which a shorter budget would turn into a
+ * halt, and the halt into a chain of kicks through the later states.
  */
 void stop_wait_init(void)
 {
@@ -134,35 +220,18 @@ void stop_wait_init(void)
 			pr_warn("stop_wait=%s: not spin, wfi or adaptive; keeping adaptive", mode);
 	}
 	stop_fanin = (int)cmdline_get_ulong("stop_fanin", 0);
-	uint64_t us = timebase_hz / 1000000, budget = 0;
-	if (cmdline_get_ulong("stop_wait_spin_us", 0)) {
-		budget = cmdline_get_ulong("stop_wait_spin_us", 0) * us;
-	} else {
-		int me = smp_processor_id(), other = cpumask_next(me, cpu_online_mask);
-		if (other >= NR_CPUS)
-			other = cpumask_first(cpu_online_mask);
-		uint64_t rtt[9];
-		int n = 0;
-		for (int i = 0; other != me && i < 10; i++) {
-			uint64_t t0 = get_cycles();
-			if (smp_call_function_single(other, calibrate_nop, NULL, true))
-				break;
-			if (i > 0)
-				rtt[n++] = get_cycles() - t0;
-		}
-		/* Insertion sort of nine: the median is rtt[4]. */
-		for (int i = 1; i < n; i++)
-			for (int j = i; j > 0 && rtt[j] < rtt[j - 1]; j--) {
-				uint64_t t = rtt[j];
-				rtt[j] = rtt[j - 1];
-				rtt[j - 1] = t;
-			}
-		budget = n ? rtt[n / 2] : 20 * us;
-	}
-	stop_wait_budget = clamp_val(budget, us, 1000 * us);
-	pr_info("stop: rendezvous waits: %s (spin budget %lu us), ack fan-in %d",
+	uint64_t us = timebase_hz / 1000000;
+	uint64_t budget = cmdline_get_ulong("stop_wait_spin_us", 0) * us;
+	if (!budget)
+		budget = clamp_val(8 * measure_kick_cost(), 100 * us, 1000 * us);
+	stop_wait_budget = budget;
+	host_parallelism = (int)cmdline_get_ulong("stop_host_parallelism", 0);
+	if (host_parallelism <= 0)
+		host_parallelism = measure_host_parallelism();
+	pr_info("stop: rendezvous waits: %s (poll %lu us while at most %d harts take part), ack "
+		"fan-in %d",
 		stop_wait_names[stop_wait_mode], (unsigned long)(stop_wait_budget / us),
-		stop_fanin);
+		host_parallelism, stop_fanin);
 }
 
 /* Reset the ack counters for a new state. Before the state is published,
@@ -227,40 +296,17 @@ static void ack_state(struct multi_stop_data *ms, int group)
 		multi_stop_set_state(ms, ms->state + 1);
 }
 
-/* Should a participant that has waited since w->start in state st halt
- * now? */
-static bool rendezvous_should_halt(const struct multi_stop_data *ms, struct cpu_stopper *stopper,
-				   enum multi_stop_state st, struct cpu_wait *w)
+/* Should a participant that has waited since w->start halt now? */
+static bool rendezvous_should_halt(const struct multi_stop_data *ms, struct cpu_wait *w)
 {
 	uint64_t now = get_cycles();
 	if (ms->wait == STOP_WAIT_SPIN)
 		return false;
 	if (!w->start)
 		w->start = now | 1;
-	uint64_t budget = stopper->kick_avg ? stopper->kick_avg : stop_wait_budget;
-	if (ms->wait == STOP_WAIT_WFI || stopper->wait_avg[st] > budget)
+	if (ms->wait == STOP_WAIT_WFI || ms->num_threads > host_parallelism)
 		return true;
-	return now - w->start >= budget;
-}
-
-/* A wait in state st that began at w->start has ended: the next state was
- * published at ms->state_start (written before the state, so the acquire
- * that saw the state sees it). Fold it into adaptive's average (1/4 new). */
-static void learn_wait(const struct multi_stop_data *ms, struct cpu_stopper *stopper,
-		       enum multi_stop_state st, const struct cpu_wait *w)
-{
-	if (!w->start || st == MULTI_STOP_NONE)
-		return;
-	int64_t waited = (int64_t)(READ_ONCE(ms->state_start) - w->start);
-	uint64_t avg = stopper->wait_avg[st], v = waited > 0 ? (uint64_t)waited : 0;
-	stopper->wait_avg[st] = avg - avg / 4 + v / 4;
-	if (w->halts) {
-		/* We halted: from the publication to now is what waking cost. */
-		int64_t woke = (int64_t)(get_cycles() - READ_ONCE(ms->state_start));
-		uint64_t k = stopper->kick_avg ? stopper->kick_avg : stop_wait_budget;
-		if (woke > 0)
-			stopper->kick_avg = k - k / 4 + (uint64_t)woke / 4;
-	}
+	return now - w->start >= stop_wait_budget;
 }
 
 /**
@@ -302,7 +348,6 @@ int multi_cpu_stop(void *data)
 	do {
 		enum multi_stop_state newstate = smp_load_acquire(&ms->state);
 		if (newstate != curstate) {
-			learn_wait(ms, stopper, curstate, &w);
 			w = (struct cpu_wait){0, 0}; /* a fresh spin budget per state */
 			uint64_t now = get_cycles();
 			stopper->stats.state_ticks[curstate] += now - entered;
@@ -339,7 +384,7 @@ int multi_cpu_stop(void *data)
 			 * watching. */
 			stop_watchdog_check(ms, curstate);
 			stop_hang_check(ms, curstate);
-			if (rendezvous_should_halt(ms, stopper, curstate, &w)) {
+			if (rendezvous_should_halt(ms, &w)) {
 				unsigned int halts = w.halts;
 				/* Kicks taken while halted here: registered on
 				 * &ms->state alone, only its publisher sends them. */

@@ -29,7 +29,8 @@ struct stop_trace_ring {
 	struct stop_trace_rec rec[];
 };
 
-int stop_trace_on;
+DEFINE_STATIC_KEY_FALSE(stop_trace_key);
+static int recording; /* between stop_trace_start() and _stop() */
 static struct stop_trace_ring *rings[NR_CPUS];
 
 static const char *const ev_names[STOP_EV_NR] = {
@@ -40,6 +41,8 @@ static const char *const ev_names[STOP_EV_NR] = {
 
 void __stop_trace(enum stop_trace_event ev, int arg)
 {
+	if (!__atomic_load_n(&recording, __ATOMIC_ACQUIRE))
+		return;
 	unsigned long flags = local_irq_save();
 	struct stop_trace_ring *r = rings[raw_smp_processor_id()];
 	if (r) {
@@ -69,15 +72,25 @@ int stop_trace_start(int per_cpu)
 		}
 		rings[cpu]->n = 0;
 	}
-	/* The rings are ready before any hart can see the switch on. */
-	smp_store_release(&stop_trace_on, 1);
+	/* Turning the key on is itself a stop_machine(): not recorded. */
+	int rc = static_branch_enable(&stop_trace_key);
+	if (rc)
+		return rc;
+	/* The rings are ready before any hart can see recording on. */
+	smp_store_release(&recording, 1);
 	return 0;
 }
 
 void stop_trace_stop(void)
 {
-	WRITE_ONCE(stop_trace_on, 0);
+	WRITE_ONCE(recording, 0);
 	smp_mb();
+}
+
+void stop_trace_off(void)
+{
+	stop_trace_stop();
+	static_branch_disable(&stop_trace_key);
 }
 
 /*

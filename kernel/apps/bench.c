@@ -794,6 +794,7 @@ static void bench_trace(void)
 		kfree(works);
 	}
 out:
+	stop_trace_off();
 	stop_wait_set(old);
 }
 
