@@ -302,11 +302,13 @@ static bool rendezvous_should_halt(const struct multi_stop_data *ms, struct cpu_
 	uint64_t now = get_cycles();
 	if (ms->wait == STOP_WAIT_SPIN)
 		return false;
-	if (!w->start)
-		w->start = now | 1;
 	if (ms->wait == STOP_WAIT_WFI || ms->num_threads > host_parallelism)
 		return true;
-	return now - w->start >= stop_wait_budget;
+	if (!w->start) {
+		w->start = now | 1; /* 0 means "not started"; may be now + 1 */
+		return false;
+	}
+	return (int64_t)(now - w->start) >= (int64_t)stop_wait_budget;
 }
 
 /**
