@@ -29,9 +29,9 @@
  *             IPI to the set, on the direct ACLINT/IMSIC path where the
  *             platform has one).
  *   adaptive  when the rendezvous has no more participants than the host
- *             can run at once (host_parallelism, measured at boot: every
- *             hart counts in the same 4 ms window, and the sum over the
- *             largest count says how many ran side by side), it polls for
+ *             can run at once (host_parallelism, measured at boot: what all
+ *             harts count in one 4 ms window over what one counts alone),
+ *             it polls for
  *             stop_wait_budget_ticks() (eight cross-call round trips to a
  *             halted hart, measured at boot, kept within 100 us .. 1 ms),
  *             then halts as wfi does. With more participants than that it
@@ -159,39 +159,47 @@ static void count_in_window(void *arg)
 	smp_cond_wake(&par_done);
 }
 
-/* How many harts the host runs side by side: every hart counts in the
- * same 4 ms window; a hart with a core of its own counts the most, so
- * the sum over the largest count is the number of cores' worth of
- * counting that happened. Three windows, the best of them (a busy host
- * may take a core away for one), rounded to nearest; at least 1. */
+/*
+ * How many harts the host runs side by side. The calling hart first
+ * counts alone in a 4 ms window, then every hart counts in one window of
+ * the same length: the host's cores' worth of counting that happened is
+ * the sum of the second over the first. (The largest single count would
+ * be no ruler: with more harts than cores the host shares each core in
+ * time slices, and no hart counts a whole window.) Three rounds, the
+ * median of them (a busy host may take a core away for one), rounded to
+ * nearest, at least 1.
+ */
+static unsigned long count_window(const cpumask_t *others)
+{
+	unsigned long sum = 0;
+	int cpu;
+	memset(par_count, 0, sizeof(par_count));
+	par_done = 0;
+	par_start = get_cycles() + timebase_hz / 500; /* 2 ms for the IPIs */
+	par_end = par_start + timebase_hz / 250;
+	/* No waiting for the others before our own count: all count at once. */
+	if (!cpumask_empty(others) && smp_call_function_many(others, count_in_window, NULL, false))
+		return 0;
+	count_in_window(NULL);
+	smp_cond_load_acquire(&par_done, VAL >= cpumask_weight(others) + 1);
+	for_each_online_cpu(cpu)
+		sum += par_count[cpu];
+	return sum;
+}
+
 static int measure_host_parallelism(void)
 {
-	int best = 1;
+	cpumask_t none, others;
+	int p[3];
+	cpumask_clear(&none);
+	cpumask_copy(&others, cpu_online_mask);
+	cpumask_clear_cpu(smp_processor_id(), &others);
 	for (int round = 0; round < 3; round++) {
-		unsigned long sum = 0, most = 0;
-		cpumask_t others;
-		int cpu;
-		memset(par_count, 0, sizeof(par_count));
-		par_done = 0;
-		par_start = get_cycles() + timebase_hz / 500; /* 2 ms for the IPIs */
-		par_end = par_start + timebase_hz / 250;
-		cpumask_copy(&others, cpu_online_mask);
-		cpumask_clear_cpu(smp_processor_id(), &others);
-		/* No waiting for the others before our own count: all count
-		 * at once. */
-		if (!cpumask_empty(&others) &&
-		    smp_call_function_many(&others, count_in_window, NULL, false))
-			break;
-		count_in_window(NULL);
-		smp_cond_load_acquire(&par_done, VAL >= num_online_cpus());
-		for_each_online_cpu(cpu) {
-			sum += par_count[cpu];
-			most = max(most, par_count[cpu]);
-		}
-		if (most)
-			best = max(best, (int)((sum + most / 2) / most));
+		unsigned long solo = count_window(&none), all = count_window(&others);
+		p[round] = solo ? max(1, (int)((all + solo / 2) / solo)) : 1;
 	}
-	return best;
+	/* The median of three. */
+	return max(min(p[0], p[1]), min(max(p[0], p[1]), p[2]));
 }
 
 /*
