@@ -133,6 +133,16 @@ def plots(outdir, rows, states):
     script = "set terminal png size 900,520 noenhanced\n"
     drawn = []
 
+    def loglog(xlabel, ylabel, ns, key, series):
+        """A log-log line plot's body: one x tic per measured N."""
+        return f"""set logscale xy
+set xlabel '{xlabel}'
+set ylabel '{ylabel}'
+set xtics ({", ".join(str(n) for n in ns)})
+set key {key}
+plot {series}
+"""
+
     def plot(name, title, body):
         """One PNG: its gnuplot commands, from a clean state."""
         drawn.append(out / f"{name}.png")
@@ -153,13 +163,8 @@ def plots(outdir, rows, states):
             f"'{out}/stop_machine.dat' using 1:{i + 2} with linespoints lw 2 title '{t}'"
             for i, t in enumerate(titles))
         script += plot("stop_machine", "stop_machine (no-op fn) by waiting rule, against its floor "
-                       "(median, us)", f"""set logscale xy
-set xlabel 'harts in the rendezvous'
-set ylabel 'microseconds (log)'
-set xtics ({", ".join(str(n) for n in ns)})
-set key left top
-plot {series}
-""")
+                       "(median, us)", loglog("harts in the rendezvous", "microseconds (log)", ns,
+                                              "left top", series))
     # Where the time goes: each state, stacked, per hart count (adaptive).
     by_n = {s["harts"]: s for s in states if s["name"] == "stop_machine_adaptive"}
     if by_n:
@@ -207,14 +212,10 @@ plot '{out}/latency.dat' using 2:xtic(1) title 'median', '' using 3 title 'p90'
                 q, t = med(rows, "lock_tput_queued", n), med(rows, "lock_tput_ticket", n)
                 f.write(f"{n} {q if q else 'NaN'} {t if t else 'NaN'}\n")
         script += plot("locks", "One spinlock, N harts taking it in a loop: acquisitions per "
-                       "second (median)", f"""set logscale xy
-set xlabel 'contending harts'
-set ylabel 'acquisitions per second (log)'
-set xtics ({", ".join(str(n) for n in ns)})
-set key right top
-plot '{out}/locks.dat' using 1:2 with linespoints lw 2 title 'queued', \\
-     '' using 1:3 with linespoints lw 2 title 'ticket (spinlock=ticket)'
-""")
+                       "second (median)",
+                       loglog("contending harts", "acquisitions per second (log)", ns, "right top",
+                              f"'{out}/locks.dat' using 1:2 with linespoints lw 2 title 'queued', "
+                              "'' using 1:3 with linespoints lw 2 title 'ticket (spinlock=ticket)'"))
     if not drawn:
         return []
     res = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
