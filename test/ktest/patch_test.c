@@ -83,8 +83,28 @@ static uint16_t insn_c_addi_a0(int imm)
 
 /* ---- patch_text() and patch_text_nosync() ---- */
 
+/*
+ * Past 16 harts a patch under load is a rendezvous whose RUN state holds
+ * every hart until the slowest has arrived and the writer has written
+ * (two rounds of wake-ups where a no-op stop_machine() has one): on 128
+ * vCPUs over a loaded 2-core host it can outlast the stall watchdog's
+ * 1 s (make test saw 1.5 s once) with nothing stuck, and so can a
+ * single patch without load (make test saw 1.03 s in the refusals case's
+ * probe_add()). The cases that patch allow 10 s there, as the stop_machine suite sets its
+ * own limits; hang_panic= still catches a real hang. A failed ASSERT
+ * skips the restore: the case has failed anyway.
+ */
+static uint64_t watchdog_relax(void)
+{
+	uint64_t saved = stop_watchdog_ticks;
+	if (num_online_cpus() > 16)
+		stop_watchdog_ticks = max(saved, (uint64_t)timebase_hz * 10);
+	return saved;
+}
+
 static void patch_word_site(struct ktest *t)
 {
+	uint64_t saved_watchdog = watchdog_relax();
 	uint32_t add5 = insn_addi_a0(5), nop = RISCV_INSN_NOP;
 	ASSERT_EQ(t, patch_test_word_fn(), 1);
 	ASSERT_EQ(t, patch_text(patch_test_word_site, &add5, 4), 0);
@@ -97,6 +117,7 @@ static void patch_word_site(struct ktest *t)
 	EXPECT_EQ(t, patch_test_word_fn(), 6);
 	ASSERT_EQ(t, patch_text_nosync(patch_test_word_site, &nop, 4), 0);
 	EXPECT_EQ(t, patch_test_word_fn(), 1);
+	stop_watchdog_ticks = saved_watchdog;
 }
 
 static void store_nop(void *p)
@@ -118,6 +139,7 @@ static void patch_text_stays_read_only(struct ktest *t)
 
 static void patch_compressed_site(struct ktest *t)
 {
+	uint64_t saved_watchdog = watchdog_relax();
 	uint16_t add2 = insn_c_addi_a0(2), cnop = 0x0001;
 	ASSERT_EQ(t, patch_test_c_fn(), 1);
 	ASSERT_EQ(t, patch_text(patch_test_c_site, &add2, 2), 0);
@@ -129,10 +151,12 @@ static void patch_compressed_site(struct ktest *t)
 	EXPECT_EQ(t, patch_test_c_fn(), 3);
 	ASSERT_EQ(t, patch_text_nosync(patch_test_c_site, &cnop, 2), 0);
 	EXPECT_EQ(t, patch_test_c_fn(), 1);
+	stop_watchdog_ticks = saved_watchdog;
 }
 
 static void patch_straddling_site(struct ktest *t)
 {
+	uint64_t saved_watchdog = watchdog_relax();
 	uintptr_t site = (uintptr_t)patch_test_straddle_site;
 	ASSERT_EQ(t, ALIGN_UP(site, PAGE_SIZE) - site, 2);
 	ASSERT_EQ(t, patch_test_straddle_fn(), 1);
@@ -148,12 +172,14 @@ static void patch_straddling_site(struct ktest *t)
 	uint32_t orig = insn_addi_a0(0);
 	ASSERT_EQ(t, patch_text(patch_test_straddle_site, &orig, 4), 0);
 	EXPECT_EQ(t, patch_test_straddle_fn(), 1);
+	stop_watchdog_ticks = saved_watchdog;
 }
 
 /* ---- refusals ---- */
 
 static void patch_refuses_bad_and_nopatch(struct ktest *t)
 {
+	uint64_t saved_watchdog = watchdog_relax();
 	uint32_t nop = RISCV_INSN_NOP;
 	static const uint32_t data_word = 0x13;
 	ktest_expect_warn(t, "bad site", 4);
@@ -193,6 +219,7 @@ static void patch_refuses_bad_and_nopatch(struct ktest *t)
 	/* Nothing changed. */
 	EXPECT_EQ(t, *(volatile uint32_t *)patch_test_word_site, RISCV_INSN_NOP);
 	EXPECT_EQ(t, patch_test_word_fn(), 1);
+	stop_watchdog_ticks = saved_watchdog;
 }
 
 /* ---- a static key flipped under every hart ---- */
@@ -261,24 +288,6 @@ static int flip_worker(void *arg)
 			flip.wrong[cpu]++;
 	}
 	return 0;
-}
-
-/*
- * Past 16 harts a patch under load is a rendezvous whose RUN state holds
- * every hart until the slowest has arrived and the writer has written
- * (two rounds of wake-ups where a no-op stop_machine() has one): on 128
- * vCPUs over a loaded 2-core host it can outlast the stall watchdog's
- * 1 s (make test saw 1.5 s once) with nothing stuck. The cases that
- * patch under load allow 10 s there, as the stop_machine suite sets its
- * own limits; hang_panic= still catches a real hang. A failed ASSERT
- * skips the restore: the case has failed anyway.
- */
-static uint64_t watchdog_relax(void)
-{
-	uint64_t saved = stop_watchdog_ticks;
-	if (num_online_cpus() > 16)
-		stop_watchdog_ticks = max(saved, (uint64_t)timebase_hz * 10);
-	return saved;
 }
 
 static void patch_static_key_flips_under_load(struct ktest *t)
