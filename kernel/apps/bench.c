@@ -56,12 +56,6 @@ static bool failed(const char *name, long rc)
 	return true;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* The median, p90, p99 and max of v[0..n) (sorted in place). */
 static void quantiles(uint64_t *v, int n, unsigned long q[4])
 {
@@ -404,6 +398,21 @@ static int count_done(void *arg)
 	return 0;
 }
 
+/* Queue works[0..batch) with stop_one_cpu_nowait(): all on `target`, or
+ * round robin over the online harts from the first when spread. Returns
+ * how many were queued (fewer only if a stopper refused one). */
+static int queue_nowait_batch(struct cpu_stop_work *works, int batch, bool spread, int target)
+{
+	int cpu = cpumask_first(cpu_online_mask);
+	for (int i = 0; i < batch; i++) {
+		if (!stop_one_cpu_nowait(spread ? cpu : target, count_done, NULL, &works[i]))
+			return i;
+		if (spread && (cpu = cpumask_next(cpu, cpu_online_mask)) >= NR_CPUS)
+			cpu = cpumask_first(cpu_online_mask);
+	}
+	return batch;
+}
+
 /* Works per second: queue `batch` works (to one hart, or round robin over
  * all), wait until they ran; one sample per batch. */
 static void bench_nowait_tput(const char *name, bool spread)
@@ -417,20 +426,13 @@ static void bench_nowait_tput(const char *name, bool spread)
 		return;
 	for (int r = -2; r < rounds; r++) {
 		nowait_done = 0;
-		int cpu = cpumask_first(cpu_online_mask);
 		uint64_t t0 = get_cycles();
-		for (int i = 0; i < batch; i++) {
-			int where = spread ? cpu : target;
-			if (failed(name,
-				   !stop_one_cpu_nowait(where, count_done, NULL, &works[i]))) {
-				smp_cond_load_acquire(&nowait_done, VAL >= i); /* the queued ones */
-				kfree(works);
-				return;
-			}
-			if (spread && (cpu = cpumask_next(cpu, cpu_online_mask)) >= NR_CPUS)
-				cpu = cpumask_first(cpu_online_mask);
+		int queued = queue_nowait_batch(works, batch, spread, target);
+		smp_cond_load_acquire(&nowait_done, VAL >= queued); /* the queued ones */
+		if (failed(name, queued != batch)) {
+			kfree(works);
+			return;
 		}
-		smp_cond_load_acquire(&nowait_done, VAL >= batch);
 		uint64_t ns = ticks_to_ns(get_cycles() - t0);
 		if (r >= 0)
 			samples[n++] = ns ? (uint64_t)batch * 1000000000ULL / ns : 0;
@@ -719,10 +721,10 @@ static void bench_lock(void)
 /*
  * One stop_machine() on every online hart, traced (stop_trace.h), for
  * each waiting rule: a typical one, that is one whose time is within a
- * fifth of the median of 21 untraced calls (the closest of 40 tries
- * otherwise). Then one batch of stop_one_cpu_nowait() works spread over
- * the harts, the stop_nowait_tput_spread row's unit of work. Printed as
- * STOPTRACE lines (test/trace.py draws them).
+ * fifth of the median of 21 untraced calls (or the 40th try: the rings
+ * hold one call, so an earlier near miss cannot be dumped later). Then one batch of
+ * stop_one_cpu_nowait() works spread over the harts, the stop_nowait_tput_spread row's unit of
+ * work. Printed as STOPTRACE lines (test/trace.py draws them).
  */
 static void bench_trace(void)
 {
@@ -740,7 +742,8 @@ static void bench_trace(void)
 			samples[i] = get_cycles() - t0;
 		}
 		qsort(samples, 21, sizeof(samples[0]), cmp_u64);
-		uint64_t median = samples[10], best = UINT64_MAX;
+		uint64_t median = samples[10];
+		snprintf(label, sizeof(label), "stop_machine_%s", stop_wait_names[modes[m]]);
 		for (int tries = 0; tries < 40; tries++) {
 			if (failed("trace", stop_trace_start(256)))
 				goto out;
@@ -751,13 +754,6 @@ static void bench_trace(void)
 			if (failed("trace", rc))
 				goto out;
 			uint64_t off = t > median ? t - median : median - t;
-			if (off < best) {
-				best = off;
-				snprintf(label, sizeof(label), "stop_machine_%s",
-					 stop_wait_names[modes[m]]);
-				/* Dump the closest so far only when it is good enough
-				 * or the last chance: one dump per rule. */
-			}
 			if (off * 5 <= median || tries == 39) {
 				console_printf(
 					"STOPTRACE_CALL label=%s harts=%d ns=%lu median_ns=%lu\n",
@@ -777,14 +773,8 @@ static void bench_trace(void)
 			goto out;
 		}
 		nowait_done = 0;
-		int cpu = cpumask_first(cpu_online_mask), queued = 0;
 		uint64_t t0 = get_cycles();
-		for (; queued < batch; queued++) {
-			if (!stop_one_cpu_nowait(cpu, count_done, NULL, &works[queued]))
-				break;
-			if ((cpu = cpumask_next(cpu, cpu_online_mask)) >= NR_CPUS)
-				cpu = cpumask_first(cpu_online_mask);
-		}
+		int queued = queue_nowait_batch(works, batch, true, 0);
 		smp_cond_load_acquire(&nowait_done, VAL >= queued);
 		uint64_t t = get_cycles() - t0;
 		stop_trace_stop();
