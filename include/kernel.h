@@ -34,6 +34,13 @@
 #define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
+/* qsort() comparator for an array of uint64_t (medians of timings). */
+static inline int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 __noreturn __printf(1, 2) void panic(const char *fmt, ...);
 extern volatile int panic_cpu; /* the hart panicking, -1 while none is */
 void dump_stack(void);	       /* backtrace of the caller */

@@ -61,6 +61,7 @@
  * after a full fence; the publisher stores the state, fences and scans
  * the registrations (cpu_wait.h has the store-buffering argument).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "cmdline.h"
 #include "cpu_wait.h"
@@ -121,7 +122,7 @@ static void calibrate_nop(void *arg)
 static uint64_t measure_kick_cost(void)
 {
 	int me = smp_processor_id(), other = cpumask_next(me, cpu_online_mask);
-	uint64_t rtt[9];
+	uint64_t rtt[9] = {0};
 	int n = 0;
 	if (other >= NR_CPUS)
 		other = cpumask_first(cpu_online_mask);
@@ -132,12 +133,7 @@ static uint64_t measure_kick_cost(void)
 		if (i > 0)
 			rtt[n++] = get_cycles() - t0;
 	}
-	for (int i = 1; i < n; i++) /* insertion sort of nine */
-		for (int j = i; j > 0 && rtt[j] < rtt[j - 1]; j--) {
-			uint64_t t = rtt[j];
-			rtt[j] = rtt[j - 1];
-			rtt[j - 1] = t;
-		}
+	qsort(rtt, (size_t)n, sizeof(rtt[0]), cmp_u64);
 	return n ? rtt[n / 2] : 0;
 }
 
