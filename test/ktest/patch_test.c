@@ -102,22 +102,35 @@ static uint64_t watchdog_relax(void)
 	return saved;
 }
 
-static void patch_word_site(struct ktest *t)
+/*
+ * Rewrite the naturally aligned `len`-byte site of fn to insn and back to
+ * orig, first under stop_machine() (patch_text()), then with one store
+ * (patch_text_nosync()), checking each time that fn returns what the
+ * instruction in place makes it return (was with orig, now with insn).
+ * insn and orig are in the low `len` bytes (RISC-V is little-endian).
+ */
+static void patch_site_both_ways(struct ktest *t, void *site, size_t len, uint32_t insn,
+				 uint32_t orig, int (*fn)(void), int was, int now)
 {
 	uint64_t saved_watchdog = watchdog_relax();
-	uint32_t add5 = insn_addi_a0(5), nop = RISCV_INSN_NOP;
-	ASSERT_EQ(t, patch_test_word_fn(), 1);
-	ASSERT_EQ(t, patch_text(patch_test_word_site, &add5, 4), 0);
-	EXPECT_EQ(t, *(volatile uint32_t *)patch_test_word_site, add5);
-	EXPECT_EQ(t, patch_test_word_fn(), 6);
-	ASSERT_EQ(t, patch_text(patch_test_word_site, &nop, 4), 0);
-	EXPECT_EQ(t, patch_test_word_fn(), 1);
-	/* One store, no stop_machine(): the site is 4-aligned. */
-	ASSERT_EQ(t, patch_text_nosync(patch_test_word_site, &add5, 4), 0);
-	EXPECT_EQ(t, patch_test_word_fn(), 6);
-	ASSERT_EQ(t, patch_text_nosync(patch_test_word_site, &nop, 4), 0);
-	EXPECT_EQ(t, patch_test_word_fn(), 1);
+	ASSERT_EQ(t, fn(), was);
+	ASSERT_EQ(t, patch_text(site, &insn, len), 0);
+	EXPECT_EQ(t, len == 4 ? *(volatile uint32_t *)site : *(volatile uint16_t *)site, insn);
+	EXPECT_EQ(t, fn(), now);
+	ASSERT_EQ(t, patch_text(site, &orig, len), 0);
+	EXPECT_EQ(t, fn(), was);
+	ASSERT_EQ(t, patch_text_nosync(site, &insn, len), 0);
+	EXPECT_EQ(t, fn(), now);
+	ASSERT_EQ(t, patch_text_nosync(site, &orig, len), 0);
+	EXPECT_EQ(t, fn(), was);
 	stop_watchdog_ticks = saved_watchdog;
+}
+
+static void patch_word_site(struct ktest *t)
+{
+	/* One store does for nosync: the site is 4-aligned. */
+	patch_site_both_ways(t, patch_test_word_site, 4, insn_addi_a0(5), RISCV_INSN_NOP,
+			     patch_test_word_fn, 1, 6);
 }
 
 static void store_nop(void *p)
@@ -139,19 +152,8 @@ static void patch_text_stays_read_only(struct ktest *t)
 
 static void patch_compressed_site(struct ktest *t)
 {
-	uint64_t saved_watchdog = watchdog_relax();
-	uint16_t add2 = insn_c_addi_a0(2), cnop = 0x0001;
-	ASSERT_EQ(t, patch_test_c_fn(), 1);
-	ASSERT_EQ(t, patch_text(patch_test_c_site, &add2, 2), 0);
-	EXPECT_EQ(t, *(volatile uint16_t *)patch_test_c_site, add2);
-	EXPECT_EQ(t, patch_test_c_fn(), 3);
-	ASSERT_EQ(t, patch_text(patch_test_c_site, &cnop, 2), 0);
-	EXPECT_EQ(t, patch_test_c_fn(), 1);
-	ASSERT_EQ(t, patch_text_nosync(patch_test_c_site, &add2, 2), 0);
-	EXPECT_EQ(t, patch_test_c_fn(), 3);
-	ASSERT_EQ(t, patch_text_nosync(patch_test_c_site, &cnop, 2), 0);
-	EXPECT_EQ(t, patch_test_c_fn(), 1);
-	stop_watchdog_ticks = saved_watchdog;
+	patch_site_both_ways(t, patch_test_c_site, 2, insn_c_addi_a0(2), 0x0001 /* c.nop */,
+			     patch_test_c_fn, 1, 3);
 }
 
 static void patch_straddling_site(struct ktest *t)
